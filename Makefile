@@ -1,0 +1,111 @@
+# fw - a versioned store for AI agent trajectories.
+# Targets: all (default), test, demo, bench, install, asan, fuzz, clean.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+BUILD ?= build
+
+PKGS := libgit2 libzstd libcrypto yaml-0.1 json-c libpcre2-8 libutf8proc
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -DFW_VERSION=\"0.1.0\" -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Icore -Iobjstore $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+# --- sources, one list per layer (DESIGN.md section 2) ---
+OBJSTORE_SRC :=
+
+CORE_SRC := \
+	core/error.c \
+	core/buf.c \
+	core/json.c
+
+GPU_SRC :=
+
+CMD_SRC := \
+	cmd/fw.c \
+	cmd/opt.c
+
+UNIT_SRC := \
+	tests/unit/main.c \
+	tests/unit/test_buf.c
+
+FUZZ_TARGETS :=
+
+LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+
+FW := $(BUILD)/fw
+UNIT := $(BUILD)/fw-unit
+
+.PHONY: all deps test unit cli demo bench install asan fuzz clean
+all: deps $(BUILD)/libfw.a
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libfw.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FW): $(CMD_OBJ) $(BUILD)/libfw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libfw.a $(LIBS)
+
+$(UNIT): $(UNIT_OBJ) $(BUILD)/libfw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libfw.a $(LIBS)
+
+$(BUILD)/tests/unit/main.o: tests/unit/tests.def
+
+test: deps $(FW) $(UNIT)
+	@FW=$(abspath $(FW)) UNIT=$(abspath $(UNIT)) sh tests/run.sh
+
+unit: deps $(UNIT)
+	$(UNIT)
+
+demo: deps $(FW)
+	@FW=$(abspath $(FW)) sh scripts/demo.sh
+
+bench: deps $(FW)
+	@FW=$(abspath $(FW)) sh tests/bench/run.sh
+
+install: $(FW)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(FW) $(DESTDIR)$(PREFIX)/bin/fw
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	-install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/ 2>/dev/null
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of fw and the tests.
+asan: deps
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-asan/fw build-asan/fw-unit
+	FW=$(abspath build-asan/fw) UNIT=$(abspath build-asan/fw-unit) ASAN_OPTIONS=detect_leaks=1 FW_ASAN=1 sh tests/run.sh
+
+# libFuzzer targets (clang): build-fuzz/fuzz_<name>; run one with
+#   build-fuzz/fuzz_jsonl -max_total_time=60 tests/fuzz/corpus/jsonl
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+fuzz: deps
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
+	@for t in $(FUZZ_TARGETS); do \
+		echo "clang fuzz $$t"; \
+		clang -std=c11 -D_GNU_SOURCE -Iinclude -Icore -Iobjstore $(PKG_CFLAGS) $(FUZZ_FLAGS) \
+			tests/fuzz/fuzz_$$t.c build-fuzz/libfw.a $(LIBS) -o build-fuzz/fuzz_$$t || exit 1; \
+	done
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus-$$t; \
+		echo "fuzz_$$t: 20 s"; \
+		build-fuzz/fuzz_$$t -max_total_time=20 -print_final_stats=0 build-fuzz/corpus-$$t tests/fuzz/seeds/$$t >/dev/null 2>build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
+	done; echo "fuzz: all targets ran clean"
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

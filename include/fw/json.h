@@ -1,0 +1,50 @@
+/*
+ * fw/json.h - strict JSON parsing into json-c objects, and fw's canonical form.
+ *
+ * fw keeps numbers' text exactly: json-c already does for numbers with a
+ * fraction or exponent; fw_json_parse also keeps integers beyond 64 bits and
+ * "-0", which json-c alone would clamp (they become json-c doubles that print
+ * their original text).
+ */
+#ifndef FW_JSON_H
+#define FW_JSON_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+#include "fw/buf.h"
+
+/* Deepest nesting of arrays and objects accepted. */
+#define FW_JSON_MAX_DEPTH 512
+
+/*
+ * Parses exactly one JSON value from text[0..len) (white space around it is
+ * allowed; anything else after it is an error). Rejects invalid UTF-8, raw
+ * NUL and control bytes, nesting deeper than FW_JSON_MAX_DEPTH, and anything
+ * RFC 8259 does not allow. On success *out is a new reference (json_object_put
+ * it). On failure returns FW_EINVALID with a message like
+ * "invalid JSON at byte 17: unexpected character" (the caller adds file:line).
+ */
+int fw_json_parse(struct json_object **out, const char *text, size_t len);
+
+/*
+ * Appends v's canonical form to b: compact, object keys sorted by their bytes,
+ * strings with only '"', '\\' and control characters escaped, numbers as their
+ * original text. Equal values give equal bytes. Returns FW_EINVALID when a
+ * string is not valid UTF-8 (a lone surrogate escape, say).
+ */
+int fw_json_canon(fw_buf *b, struct json_object *v);
+
+/* Appends s (n bytes) as a JSON string literal with canonical escaping. */
+int fw_json_quote(fw_buf *b, const char *s, size_t n);
+
+/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+int fw_utf8_valid(const char *s, size_t n);
+
+/* The text of a json-c number as fw keeps it (the original text when parsed). */
+const char *fw_json_number_text(struct json_object *v);
+
+/* 1 if a number's text is an integer (no fraction, no exponent). */
+int fw_json_number_is_int(const char *text);
+
+#endif
