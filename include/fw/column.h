@@ -1,0 +1,91 @@
+/*
+ * fw/column.h - one column of one row group, decoded, and its statistics.
+ *
+ * Every top-level field of a record is a column. A column's declared type
+ * (schema.yaml) is one of str, i64, f64, bool, json; each value is kept with its
+ * kind, so that fw gives back exactly what went in: a missing field and an
+ * explicit null differ, numbers keep their original text.
+ */
+#ifndef FW_COLUMN_H
+#define FW_COLUMN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw/buf.h"
+
+typedef enum fw_type {
+	FW_TYPE_STR = 1,
+	FW_TYPE_I64 = 2,
+	FW_TYPE_F64 = 3,
+	FW_TYPE_BOOL = 4,
+	FW_TYPE_JSON = 5,
+} fw_type;
+
+/* The kind of one value. */
+typedef enum fw_kind {
+	FW_KIND_MISSING = 0,	/* the record has no such field */
+	FW_KIND_NULL = 1,
+	FW_KIND_FALSE = 2,
+	FW_KIND_TRUE = 3,
+	FW_KIND_NUMBER = 4,	/* payload: the number's text, as it came in */
+	FW_KIND_STRING = 5,	/* payload: the string's raw UTF-8 bytes (may hold NUL) */
+	FW_KIND_ARRAY = 6,	/* payload: canonical JSON text of the array */
+	FW_KIND_OBJECT = 7,	/* payload: canonical JSON text of the object */
+} fw_kind;
+
+#define FW_KIND_COUNT 8
+
+/*
+ * A decoded column of n rows. Row i's kind is kind[i]; its payload is
+ * data[off[i] .. off[i+1]) (empty for MISSING, NULL, FALSE, TRUE). For NUMBER
+ * rows num[i] holds the value parsed as a double (NaN for other kinds); ints[i]
+ * the value as int64 when it is an integer that fits, with is_int[i] set.
+ */
+typedef struct fw_column {
+	char *name;
+	fw_type type;
+	uint32_t n;
+	uint8_t *kind;
+	uint32_t *off;		/* n + 1 entries */
+	char *data;
+	double *num;
+	int64_t *ints;
+	uint8_t *is_int;
+} fw_column;
+
+/* Per-column statistics of one row group, kept in its header. */
+typedef struct fw_colstats {
+	uint64_t count;		/* rows */
+	uint64_t nulls;		/* rows MISSING or NULL */
+	uint64_t bytes;		/* payload bytes */
+	uint32_t kinds;		/* bit (1 << kind) set for each kind present */
+	uint64_t nnum;		/* NUMBER rows */
+	double min, max, sum;	/* over NUMBER rows; meaningless when nnum == 0 */
+} fw_colstats;
+
+const char *fw_type_name(fw_type t);
+/* Parses "str", "i64", ...; returns 0 or FW_EINVALID. */
+int fw_type_parse(fw_type *out, const char *name);
+
+/*
+ * Building a column: append values one by one, then encode. A builder holds
+ * the same arrays as a decoded column.
+ */
+void fw_column_init(fw_column *c, const char *name, fw_type type);
+void fw_column_release(fw_column *c);
+int fw_column_append(fw_column *c, fw_kind kind, const char *payload, size_t len);
+/* Computes the statistics of c. */
+void fw_column_stats(const fw_column *c, fw_colstats *st);
+/* Serialises c (the bytes of one column object, before compression). */
+int fw_column_encode(const fw_column *c, fw_buf *out);
+/* Decodes bytes made by fw_column_encode into c (which it initialises).
+ * Returns FW_ECORRUPT with a message on malformed bytes. */
+int fw_column_decode(fw_column *c, const char *name, fw_type type,
+    const void *bytes, size_t len);
+
+/* Appends row i of c as JSON text (canonical) to b; MISSING appends nothing
+ * and returns 0 (callers skip the field). */
+int fw_column_value_json(const fw_column *c, uint32_t i, fw_buf *b);
+
+#endif
