@@ -21,7 +21,8 @@ OBJSTORE_SRC :=
 CORE_SRC := \
 	core/error.c \
 	core/buf.c \
-	core/json.c
+	core/json.c \
+	core/column.c
 
 GPU_SRC :=
 
@@ -31,7 +32,9 @@ CMD_SRC := \
 
 UNIT_SRC := \
 	tests/unit/main.c \
-	tests/unit/test_buf.c
+	tests/unit/test_buf.c \
+	tests/unit/test_json.c \
+	tests/unit/test_column.c
 
 FUZZ_TARGETS :=
 

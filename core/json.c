@@ -83,60 +83,228 @@ int_token_needs_text(const char *t, size_t n)
 	return errno == ERANGE;
 }
 
-/* Returns 1 and fills out with a rewritten text when some integer needs it. */
-static int
-rewrite_big_ints(const char *s, size_t len, fw_buf *out, size_t *count)
-{
-	size_t i = 0, last = 0;
-	int in_str = 0;
+/*
+ * A strict RFC 8259 validator, written by hand because json-c's strict mode
+ * still accepts single quotes and NaN, and replaces a lone surrogate escape
+ * with U+FFFD instead of refusing it. It runs before json-c builds objects and
+ * also finds the integer tokens that need their text kept (see above).
+ */
+struct scan {
+	const char *s;
+	size_t len, i;
+	int depth;
+	const char *err;
+	size_t nbig;
+	fw_buf *out;		/* the rewritten text, when nbig > 0 */
+	size_t copied;		/* bytes of s already copied to out */
+};
 
-	*count = 0;
-	while (i < len) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i += 2;
-			else {
-				if (c == '"')
-					in_str = 0;
-				i++;
-			}
-			continue;
-		}
-		if (c == '"') {
-			in_str = 1;
-			i++;
-			continue;
-		}
-		if (c == '-' || (c >= '0' && c <= '9')) {
-			size_t st = i;
-			int is_int = 1;
-			i++;
-			while (i < len && (strchr("0123456789+-.eE", s[i]) != NULL)) {
-				if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-					is_int = 0;
-				i++;
-			}
-			if (is_int && int_token_needs_text(s + st, i - st)) {
-				if (fw_buf_add(out, s + last, st - last) < 0 ||
-				    fw_buf_addc(out, '"') < 0 ||
-				    fw_buf_adds(out, "\\u0000") < 0 ||
-				    fw_buf_adds(out, sentinel_prefix + 1) < 0 ||
-				    fw_buf_add(out, s + st, i - st) < 0 ||
-				    fw_buf_addc(out, '"') < 0)
-					return FW_ENOMEM;
-				last = i;
-				(*count)++;
-			}
-			continue;
-		}
-		i++;
+static void
+skip_ws(struct scan *c)
+{
+	while (c->i < c->len && (c->s[c->i] == ' ' || c->s[c->i] == '\t' ||
+	    c->s[c->i] == '\n' || c->s[c->i] == '\r'))
+		c->i++;
+}
+
+static int
+hex4(const char *p, unsigned *v)
+{
+	*v = 0;
+	for (int k = 0; k < 4; k++) {
+		char h = p[k];
+		*v <<= 4;
+		if (h >= '0' && h <= '9') *v |= (unsigned)(h - '0');
+		else if (h >= 'a' && h <= 'f') *v |= (unsigned)(h - 'a' + 10);
+		else if (h >= 'A' && h <= 'F') *v |= (unsigned)(h - 'A' + 10);
+		else return -1;
 	}
-	if (*count == 0)
-		return 0;
-	if (fw_buf_add(out, s + last, len - last) < 0)
-		return FW_ENOMEM;
-	return 1;
+	return 0;
+}
+
+static int
+scan_string(struct scan *c)
+{
+	c->i++;
+	while (c->i < c->len) {
+		unsigned char ch = (unsigned char)c->s[c->i];
+		if (ch == '"') {
+			c->i++;
+			return 0;
+		}
+		if (ch < 0x20) {
+			c->err = "control character in a string";
+			return -1;
+		}
+		if (ch != '\\') {
+			c->i++;
+			continue;
+		}
+		if (c->i + 1 >= c->len)
+			break;
+		char e = c->s[c->i + 1];
+		if (strchr("\"\\/bfnrt", e) != NULL && e) {
+			c->i += 2;
+			continue;
+		}
+		if (e != 'u') {
+			c->err = "bad escape in a string";
+			return -1;
+		}
+		unsigned u, u2;
+		if (c->i + 6 > c->len || hex4(c->s + c->i + 2, &u) < 0) {
+			c->err = "bad \\u escape in a string";
+			return -1;
+		}
+		c->i += 6;
+		if (u >= 0xdc00 && u <= 0xdfff) {
+			c->err = "lone surrogate escape in a string";
+			return -1;
+		}
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (c->i + 6 > c->len || c->s[c->i] != '\\' ||
+			    c->s[c->i + 1] != 'u' || hex4(c->s + c->i + 2, &u2) < 0 ||
+			    u2 < 0xdc00 || u2 > 0xdfff) {
+				c->err = "lone surrogate escape in a string";
+				return -1;
+			}
+			c->i += 6;
+		}
+	}
+	c->err = "unterminated string";
+	return -1;
+}
+
+static int
+scan_number(struct scan *c)
+{
+	size_t st = c->i;
+	int is_int = 1;
+
+	if (c->s[c->i] == '-')
+		c->i++;
+	if (c->i >= c->len || !(c->s[c->i] >= '0' && c->s[c->i] <= '9'))
+		goto bad;
+	if (c->s[c->i] == '0')
+		c->i++;
+	else
+		while (c->i < c->len && c->s[c->i] >= '0' && c->s[c->i] <= '9')
+			c->i++;
+	if (c->i < c->len && c->s[c->i] == '.') {
+		is_int = 0;
+		c->i++;
+		if (c->i >= c->len || !(c->s[c->i] >= '0' && c->s[c->i] <= '9'))
+			goto bad;
+		while (c->i < c->len && c->s[c->i] >= '0' && c->s[c->i] <= '9')
+			c->i++;
+	}
+	if (c->i < c->len && (c->s[c->i] == 'e' || c->s[c->i] == 'E')) {
+		is_int = 0;
+		c->i++;
+		if (c->i < c->len && (c->s[c->i] == '+' || c->s[c->i] == '-'))
+			c->i++;
+		if (c->i >= c->len || !(c->s[c->i] >= '0' && c->s[c->i] <= '9'))
+			goto bad;
+		while (c->i < c->len && c->s[c->i] >= '0' && c->s[c->i] <= '9')
+			c->i++;
+	}
+	if (c->i < c->len && (c->s[c->i] == '0' || (c->s[c->i] >= '1' && c->s[c->i] <= '9'))) {
+		c->err = "leading zero in a number";
+		return -1;
+	}
+	if (is_int && int_token_needs_text(c->s + st, c->i - st)) {
+		fw_buf *o = c->out;
+		if (fw_buf_add(o, c->s + c->copied, st - c->copied) < 0 ||
+		    fw_buf_add(o, "\"\\u0000", 7) < 0 ||
+		    fw_buf_adds(o, sentinel_prefix + 1) < 0 ||
+		    fw_buf_add(o, c->s + st, c->i - st) < 0 ||
+		    fw_buf_addc(o, '"') < 0) {
+			c->err = "out of memory";
+			return -1;
+		}
+		c->copied = c->i;
+		c->nbig++;
+	}
+	return 0;
+bad:
+	c->err = "bad number";
+	return -1;
+}
+
+static int
+scan_value(struct scan *c)
+{
+	skip_ws(c);
+	if (c->i >= c->len) {
+		c->err = "truncated value";
+		return -1;
+	}
+	char ch = c->s[c->i];
+	if (ch == '{' || ch == '[') {
+		char close = ch == '{' ? '}' : ']';
+		if (++c->depth > FW_JSON_MAX_DEPTH) {
+			c->err = "nested too deep";
+			return -1;
+		}
+		c->i++;
+		skip_ws(c);
+		if (c->i < c->len && c->s[c->i] == close) {
+			c->i++;
+			c->depth--;
+			return 0;
+		}
+		for (;;) {
+			if (ch == '{') {
+				skip_ws(c);
+				if (c->i >= c->len || c->s[c->i] != '"') {
+					c->err = c->i >= c->len ? "truncated value" :
+					    "expected a string key";
+					return -1;
+				}
+				if (scan_string(c) < 0)
+					return -1;
+				skip_ws(c);
+				if (c->i >= c->len || c->s[c->i] != ':') {
+					c->err = c->i >= c->len ? "truncated value" :
+					    "expected ':'";
+					return -1;
+				}
+				c->i++;
+			}
+			if (scan_value(c) < 0)
+				return -1;
+			skip_ws(c);
+			if (c->i >= c->len) {
+				c->err = "truncated value";
+				return -1;
+			}
+			if (c->s[c->i] == ',') {
+				c->i++;
+				continue;
+			}
+			if (c->s[c->i] == close) {
+				c->i++;
+				c->depth--;
+				return 0;
+			}
+			c->err = ch == '{' ? "expected ',' or '}'" : "expected ',' or ']'";
+			return -1;
+		}
+	}
+	if (ch == '"')
+		return scan_string(c);
+	if (ch == '-' || (ch >= '0' && ch <= '9'))
+		return scan_number(c);
+	static const char *const words[] = { "true", "false", "null" };
+	for (int k = 0; k < 3; k++) {
+		size_t n = strlen(words[k]);
+		if (c->len - c->i >= n && memcmp(c->s + c->i, words[k], n) == 0) {
+			c->i += n;
+			return 0;
+		}
+	}
+	c->err = "unexpected character";
+	return -1;
 }
 
 static struct json_object *
@@ -198,13 +366,38 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	if (!fw_utf8_valid(text, len))
 		return fw_error_set(FW_EINVALID, "invalid UTF-8");
 	sentinel_init();
-	if ((rc = rewrite_big_ints(text, len, &tmp, &nbig)) < 0)
-		goto done;
-	if (rc == 1) {
-		text = tmp.data;
-		len = tmp.len;
+	{
+		struct scan c = { text, len, 0, 0, NULL, 0, &tmp, 0 };
+		int sr = scan_value(&c);
+		if (sr == 0) {
+			skip_ws(&c);
+			if (c.i < len) {
+				c.err = "unexpected data after the value";
+				sr = -1;
+			}
+		}
+		if (sr < 0) {
+			if (strcmp(c.err, "truncated value") == 0 && strspn(text, " \t\r\n") == len)
+				c.err = "empty";
+			if (strcmp(c.err, "nested too deep") == 0)
+				rc = fw_error_set(FW_EINVALID,
+				    "invalid JSON at byte %zu: nested deeper than %d",
+				    c.i + 1, FW_JSON_MAX_DEPTH);
+			else
+				rc = fw_error_set(c.err[0] == 'o' ? FW_ENOMEM : FW_EINVALID,
+				    "invalid JSON at byte %zu: %s", c.i + 1, c.err);
+			goto done;
+		}
+		nbig = c.nbig;
+		if (nbig) {
+			if (fw_buf_add(&tmp, text + c.copied, len - c.copied) < 0) {
+				rc = fw_error_set(FW_ENOMEM, "out of memory");
+				goto done;
+			}
+			text = tmp.data;
+			len = tmp.len;
+		}
 	}
-	rc = 0;
 	tok = json_tokener_new_ex(FW_JSON_MAX_DEPTH);
 	if (tok == NULL) {
 		rc = fw_error_set(FW_ENOMEM, "out of memory");

@@ -52,6 +52,8 @@ typedef struct fw_column {
 	double *num;
 	int64_t *ints;
 	uint8_t *is_int;
+	uint32_t cap_rows;	/* allocated rows of kind and off (builder) */
+	size_t cap_data;	/* allocated bytes of data (builder) */
 } fw_column;
 
 /* Per-column statistics of one row group, kept in its header. */

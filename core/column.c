@@ -1,0 +1,302 @@
+/*
+ * Column objects. Encoding (the bytes before compression), chosen so that zstd
+ * sees like with like:
+ *   u8 version (1), u8 type, varint n,
+ *   n kind bytes,
+ *   one varint length per row whose kind has a payload (NUMBER, STRING, ARRAY, OBJECT),
+ *   the payloads, concatenated.
+ * Numbers are kept as their text (so that "1.50" stays "1.50"); their values are
+ * parsed on decode.
+ */
+#include "fw/column.h"
+#include "fw/error.h"
+#include "fw/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COLUMN_VERSION 1
+
+static const char *const type_names[] = {
+	[FW_TYPE_STR] = "str", [FW_TYPE_I64] = "i64", [FW_TYPE_F64] = "f64",
+	[FW_TYPE_BOOL] = "bool", [FW_TYPE_JSON] = "json",
+};
+
+const char *
+fw_type_name(fw_type t)
+{
+	if (t >= FW_TYPE_STR && t <= FW_TYPE_JSON)
+		return type_names[t];
+	return "?";
+}
+
+int
+fw_type_parse(fw_type *out, const char *name)
+{
+	for (int t = FW_TYPE_STR; t <= FW_TYPE_JSON; t++)
+		if (strcmp(name, type_names[t]) == 0) {
+			*out = (fw_type)t;
+			return 0;
+		}
+	return fw_error_set(FW_EINVALID,
+	    "unknown type '%s' (types: str, i64, f64, bool, json)", name);
+}
+
+static int
+has_payload(unsigned kind)
+{
+	return kind >= FW_KIND_NUMBER;
+}
+
+void
+fw_column_init(fw_column *c, const char *name, fw_type type)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = name ? strdup(name) : NULL;
+	c->type = type;
+}
+
+void
+fw_column_release(fw_column *c)
+{
+	if (c == NULL)
+		return;
+	free(c->name);
+	free(c->kind);
+	free(c->off);
+	free(c->data);
+	free(c->num);
+	free(c->ints);
+	free(c->is_int);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+ensure_row(fw_column *c)
+{
+	uint32_t cap;
+
+	if (c->n < c->cap_rows)
+		return 0;
+	cap = c->cap_rows ? c->cap_rows * 2 : 16;
+	uint8_t *k = realloc(c->kind, cap);
+	if (k == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	c->kind = k;
+	uint32_t *o = realloc(c->off, ((size_t)cap + 1) * sizeof(*o));
+	if (o == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	if (c->off == NULL)
+		o[0] = 0;
+	c->off = o;
+	c->cap_rows = cap;
+	return 0;
+}
+
+int
+fw_column_append(fw_column *c, fw_kind kind, const char *payload, size_t len)
+{
+	uint32_t end = c->n ? c->off[c->n] : 0;
+	int rc;
+
+	if (c->n == UINT32_MAX)
+		return fw_error_set(FW_EINVALID, "too many rows in a column");
+	if ((rc = ensure_row(c)) < 0)
+		return rc;
+	if (!has_payload(kind))
+		len = 0;
+	if ((uint64_t)end + len > UINT32_MAX)
+		return fw_error_set(FW_EINVALID, "column payload over 4 GiB");
+	if (end + len + 1 > c->cap_data) {
+		size_t want = c->cap_data ? c->cap_data : 256;
+		while (want < end + len + 1)
+			want *= 2;
+		char *d = realloc(c->data, want);
+		if (d == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		c->data = d;
+		c->cap_data = want;
+	}
+	if (len)
+		memcpy(c->data + end, payload, len);
+	c->kind[c->n] = (uint8_t)kind;
+	c->off[c->n + 1] = end + (uint32_t)len;
+	c->n++;
+	return 0;
+}
+
+static int
+parse_numbers(fw_column *c)
+{
+	c->num = malloc((size_t)c->n * sizeof(*c->num) + 1);
+	c->ints = malloc((size_t)c->n * sizeof(*c->ints) + 1);
+	c->is_int = calloc((size_t)c->n + 1, 1);
+	if (!c->num || !c->ints || !c->is_int)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < c->n; i++) {
+		char tmp[64], *heap = NULL, *s = tmp;
+		size_t len = c->off[i + 1] - c->off[i];
+
+		c->num[i] = NAN;
+		c->ints[i] = 0;
+		if (c->kind[i] != FW_KIND_NUMBER)
+			continue;
+		if (len >= sizeof(tmp)) {
+			if ((heap = malloc(len + 1)) == NULL)
+				return fw_error_set(FW_ENOMEM, "out of memory");
+			s = heap;
+		}
+		memcpy(s, c->data + c->off[i], len);
+		s[len] = '\0';
+		c->num[i] = strtod(s, NULL);
+		if (fw_json_number_is_int(s)) {
+			errno = 0;
+			long long v = strtoll(s, NULL, 10);
+			if (errno == 0) {
+				c->ints[i] = v;
+				c->is_int[i] = 1;
+			}
+		}
+		free(heap);
+	}
+	return 0;
+}
+
+void
+fw_column_stats(const fw_column *c, fw_colstats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->count = c->n;
+	for (uint32_t i = 0; i < c->n; i++) {
+		unsigned k = c->kind[i];
+		st->kinds |= 1u << k;
+		if (k == FW_KIND_MISSING || k == FW_KIND_NULL)
+			st->nulls++;
+		st->bytes += c->off[i + 1] - c->off[i];
+		if (k == FW_KIND_NUMBER) {
+			double v;
+			if (c->num)
+				v = c->num[i];
+			else {
+				char tmp[64];
+				size_t len = c->off[i + 1] - c->off[i];
+				if (len >= sizeof(tmp))
+					len = sizeof(tmp) - 1;
+				memcpy(tmp, c->data + c->off[i], len);
+				tmp[len] = '\0';
+				v = strtod(tmp, NULL);
+			}
+			if (isnan(v))
+				continue;
+			if (st->nnum == 0 || v < st->min)
+				st->min = v;
+			if (st->nnum == 0 || v > st->max)
+				st->max = v;
+			st->sum += v;
+			st->nnum++;
+		}
+	}
+}
+
+int
+fw_column_encode(const fw_column *c, fw_buf *out)
+{
+	int rc;
+
+	if ((rc = fw_buf_addc(out, COLUMN_VERSION)) < 0 ||
+	    (rc = fw_buf_addc(out, (char)c->type)) < 0 ||
+	    (rc = fw_buf_add_varint(out, c->n)) < 0 ||
+	    (rc = fw_buf_add(out, c->kind, c->n)) < 0)
+		return rc;
+	for (uint32_t i = 0; i < c->n; i++)
+		if (has_payload(c->kind[i]) &&
+		    (rc = fw_buf_add_varint(out, c->off[i + 1] - c->off[i])) < 0)
+			return rc;
+	return fw_buf_add(out, c->data, c->n ? c->off[c->n] : 0);
+}
+
+int
+fw_column_decode(fw_column *c, const char *name, fw_type type,
+    const void *bytes, size_t len)
+{
+	fw_rd r;
+	uint8_t version, t;
+	uint64_t n, total = 0;
+	const void *kinds, *payload;
+	int rc;
+
+	fw_column_init(c, name, type);
+	fw_rd_init(&r, bytes, len);
+	if ((rc = fw_rd_u8(&r, &version)) < 0 || (rc = fw_rd_u8(&r, &t)) < 0 ||
+	    (rc = fw_rd_varint(&r, &n)) < 0)
+		goto bad;
+	if (version != COLUMN_VERSION || t < FW_TYPE_STR || t > FW_TYPE_JSON ||
+	    n > fw_rd_left(&r)) {
+		rc = fw_error_set(FW_ECORRUPT, "bad column header");
+		goto bad;
+	}
+	if ((rc = fw_rd_bytes(&r, &kinds, n)) < 0)
+		goto bad;
+	c->n = (uint32_t)n;
+	c->kind = malloc(n + 1);
+	c->off = malloc((n + 1) * sizeof(*c->off));
+	if (!c->kind || !c->off) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto bad;
+	}
+	memcpy(c->kind, kinds, n);
+	c->off[0] = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t l = 0;
+		if (c->kind[i] >= FW_KIND_COUNT) {
+			rc = fw_error_set(FW_ECORRUPT, "bad value kind %u", c->kind[i]);
+			goto bad;
+		}
+		if (has_payload(c->kind[i]) && (rc = fw_rd_varint(&r, &l)) < 0)
+			goto bad;
+		total += l;
+		if (total > UINT32_MAX || total > fw_rd_left(&r)) {
+			rc = fw_error_set(FW_ECORRUPT, "column payload lengths overrun");
+			goto bad;
+		}
+		c->off[i + 1] = (uint32_t)total;
+	}
+	if (fw_rd_left(&r) != total) {
+		rc = fw_error_set(FW_ECORRUPT, "column payload size mismatch");
+		goto bad;
+	}
+	if ((rc = fw_rd_bytes(&r, &payload, total)) < 0)
+		goto bad;
+	if ((c->data = malloc(total + 1)) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto bad;
+	}
+	memcpy(c->data, payload, total);
+	c->data[total] = '\0';
+	c->cap_rows = c->n;
+	c->cap_data = total + 1;
+	if ((rc = parse_numbers(c)) < 0)
+		goto bad;
+	return 0;
+bad:
+	fw_column_release(c);
+	return rc;
+}
+
+int
+fw_column_value_json(const fw_column *c, uint32_t i, fw_buf *b)
+{
+	const char *p = c->data + c->off[i];
+	size_t len = c->off[i + 1] - c->off[i];
+
+	switch (c->kind[i]) {
+	case FW_KIND_MISSING: return 0;
+	case FW_KIND_NULL: return fw_buf_add(b, "null", 4);
+	case FW_KIND_FALSE: return fw_buf_add(b, "false", 5);
+	case FW_KIND_TRUE: return fw_buf_add(b, "true", 4);
+	case FW_KIND_STRING: return fw_json_quote(b, p, len);
+	default: return fw_buf_add(b, p, len);
+	}
+}

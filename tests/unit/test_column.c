@@ -1,0 +1,57 @@
+#include "harness.h"
+#include "fw/column.h"
+#include "fw/error.h"
+
+#include <math.h>
+
+void
+test_column_roundtrip(void)
+{
+	static const struct { fw_kind k; const char *p; } rows[] = {
+		{ FW_KIND_NUMBER, "1.50" }, { FW_KIND_MISSING, NULL },
+		{ FW_KIND_NULL, NULL }, { FW_KIND_STRING, "a\"b" },
+		{ FW_KIND_NUMBER, "123456789012345678901234567890" },
+		{ FW_KIND_TRUE, NULL }, { FW_KIND_ARRAY, "[1,2]" },
+		{ FW_KIND_NUMBER, "-7" },
+	};
+	size_t nrows = sizeof(rows) / sizeof(rows[0]);
+	fw_column c, d;
+	fw_colstats st;
+	fw_buf enc = FW_BUF_INIT, js = FW_BUF_INIT;
+
+	fw_column_init(&c, "reward", FW_TYPE_F64);
+	for (int rep = 0; rep < 100; rep++)
+		for (size_t i = 0; i < nrows; i++)
+			CHECK_OK(fw_column_append(&c, rows[i].k, rows[i].p,
+			    rows[i].p ? strlen(rows[i].p) : 0));
+	CHECK_INT(c.n, 100 * nrows);
+	CHECK_OK(fw_column_encode(&c, &enc));
+	CHECK_OK(fw_column_decode(&d, "reward", FW_TYPE_F64, enc.data, enc.len));
+	CHECK_INT(d.n, c.n);
+	CHECK(d.num[0] == 1.5 && d.is_int[7] && d.ints[7] == -7 && !d.is_int[4]);
+	CHECK(isnan(d.num[1]));
+	for (uint32_t i = 0; i < nrows; i++) {
+		fw_buf_reset(&js);
+		CHECK_OK(fw_column_value_json(&d, i, &js));
+		const char *want[] = { "1.50", "", "null", "\"a\\\"b\"",
+		    "123456789012345678901234567890", "true", "[1,2]", "-7" };
+		CHECK_STR(js.data ? js.data : "", want[i]);
+	}
+	fw_column_stats(&d, &st);
+	CHECK_INT(st.count, 800);
+	CHECK_INT(st.nulls, 200);
+	CHECK_INT(st.nnum, 300);
+	CHECK(st.min == -7 && st.max > 1e29);
+	/* A decoded column can be appended to. */
+	CHECK_OK(fw_column_append(&d, FW_KIND_STRING, "x", 1));
+	CHECK_INT(d.n, 801);
+	/* Every truncation of the encoding is refused, never read past. */
+	for (size_t cut = 0; cut < enc.len; cut += 7) {
+		fw_column e;
+		CHECK_INT(fw_column_decode(&e, "r", FW_TYPE_F64, enc.data, cut), FW_ECORRUPT);
+	}
+	fw_column_release(&c);
+	fw_column_release(&d);
+	fw_buf_release(&enc);
+	fw_buf_release(&js);
+}
