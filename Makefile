@@ -16,7 +16,9 @@ ALL_CFLAGS := -DFW_VERSION=\"0.1.0\" -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -I
 LIBS := $(PKG_LIBS) -lpthread -lm
 
 # --- sources, one list per layer (DESIGN.md section 2) ---
-OBJSTORE_SRC :=
+OBJSTORE_SRC := \
+	objstore/objstore.c \
+	objstore/local.c
 
 CORE_SRC := \
 	core/error.c \

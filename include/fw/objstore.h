@@ -1,0 +1,99 @@
+/*
+ * fw/objstore.h - content-addressed objects.
+ *
+ * An object is a short type name ("col", "rg", "node", ...) and bytes. Its id is
+ * the SHA-256 of "TYPE SIZE\0" followed by the bytes, printed as 64 hex digits.
+ * Objects are stored zstd-compressed; every read decompresses, recomputes the
+ * id and checks the type, so corruption is an error naming the object, never
+ * wrong data. Identical content is one object.
+ *
+ * The store sits on a backend (a struct of function pointers); the local
+ * directory is the first. Puts are batched: an object put is readable at once
+ * through the same fw_objstore, and durable after fw_objstore_flush (callers
+ * flush before they publish a reference to the objects, e.g. move a branch).
+ * All functions are safe to call from several threads at once.
+ */
+#ifndef FW_OBJSTORE_H
+#define FW_OBJSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw/buf.h"
+
+#define FW_OID_RAWSZ 32
+#define FW_OID_HEXSZ 64
+
+typedef struct fw_oid {
+	unsigned char id[FW_OID_RAWSZ];
+} fw_oid;
+
+/* Writes 64 lower-case hex digits and a NUL. */
+void fw_oid_tohex(char out[FW_OID_HEXSZ + 1], const fw_oid *id);
+/* Parses exactly 64 hex digits; FW_EINVALID otherwise. */
+int fw_oid_fromhex(fw_oid *out, const char *hex);
+int fw_oid_cmp(const fw_oid *a, const fw_oid *b);
+int fw_oid_is_zero(const fw_oid *id);
+/* SHA-256 of bytes (OpenSSL libcrypto). */
+void fw_sha256(unsigned char out[32], const void *data, size_t len);
+/* The id an object of this type and content has. */
+void fw_oid_of(fw_oid *out, const char *type, const void *data, size_t len);
+
+/* A backend stores opaque (already framed and compressed) bytes by id. */
+typedef struct fw_objstore_backend {
+	const char *name;
+	/* 1 present, 0 absent, <0 error */
+	int (*has)(void *be, const fw_oid *id);
+	/* The stored bytes into out; FW_ENOTFOUND when absent. */
+	int (*get)(void *be, const fw_oid *id, fw_buf *out);
+	/* Stores bytes; readable at once, durable after flush. */
+	int (*put)(void *be, const fw_oid *id, const void *bytes, size_t len);
+	int (*flush)(void *be);
+	/* Calls cb for every durable object; cb's non-zero return stops it. */
+	int (*iterate)(void *be, int (*cb)(const fw_oid *id, uint64_t size,
+	    void *arg), void *arg);
+	/* Removes an object; absent is not an error. */
+	int (*remove)(void *be, const fw_oid *id);
+	void (*close)(void *be);
+} fw_objstore_backend;
+
+typedef struct fw_objstore fw_objstore;
+
+/* Opens (creating when absent) the local backend in directory dir. */
+int fw_objstore_open_local(fw_objstore **out, const char *dir);
+/* Wraps a backend; the objstore owns be and closes it. */
+int fw_objstore_new(fw_objstore **out, const fw_objstore_backend *ops, void *be);
+/* Closes the store. Objects put and not flushed may be lost. NULL is fine. */
+void fw_objstore_free(fw_objstore *os);
+
+/* Stores an object unless present; *out gets its id. Returns 1 when written,
+ * 0 when it was already there, <0 on error. */
+int fw_obj_put(fw_objstore *os, fw_oid *out, const char *type,
+    const void *data, size_t len);
+/* Reads and verifies an object of the given type into out (replacing its
+ * contents). FW_ENOTFOUND "object X not found", FW_ECORRUPT "object X is
+ * corrupt: REASON" (a wrong type counts as corrupt). */
+int fw_obj_get(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type);
+int fw_obj_has(fw_objstore *os, const fw_oid *id);
+int fw_objstore_flush(fw_objstore *os);
+int fw_objstore_iterate(fw_objstore *os,
+    int (*cb)(const fw_oid *id, uint64_t size, void *arg), void *arg);
+int fw_objstore_remove(fw_objstore *os, const fw_oid *id);
+
+/* Counters since the store was opened, for benchmarks and `fw commit`'s report. */
+typedef struct fw_objstore_counters {
+	uint64_t put_new;	/* objects written */
+	uint64_t put_new_bytes;	/* their stored (compressed) bytes */
+	uint64_t put_new_raw;	/* their uncompressed bytes */
+	uint64_t put_dedup;	/* puts of objects already present */
+	uint64_t gets;
+	uint64_t get_bytes;	/* uncompressed bytes read */
+} fw_objstore_counters;
+void fw_objstore_counters_get(fw_objstore *os, fw_objstore_counters *c);
+
+/* Test hook: when FW_TEST_CRASH_AFTER_WRITES=N is set, the process kills
+ * itself with SIGKILL at the Nth durable write point (object puts, flushes,
+ * segment and ref writes call fw_crash_point). Does nothing otherwise. */
+void fw_crash_point(const char *what);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * Object framing: "FWO1", u8 type length, type, then one zstd frame of the
+ * content (the frame records the content size). The id covers the type and the
+ * uncompressed bytes, so every read can verify.
+ */
+#include "fw/objstore.h"
+#include "fw/error.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <zstd.h>
+
+#define FRAME_MAGIC "FWO1"
+#define ZSTD_LEVEL 3
+
+struct fw_objstore {
+	const fw_objstore_backend *ops;
+	void *be;
+	_Atomic uint64_t put_new, put_new_bytes, put_new_raw, put_dedup, gets, get_bytes;
+};
+
+void
+fw_oid_tohex(char out[FW_OID_HEXSZ + 1], const fw_oid *id)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < FW_OID_RAWSZ; i++) {
+		out[2 * i] = hex[id->id[i] >> 4];
+		out[2 * i + 1] = hex[id->id[i] & 15];
+	}
+	out[FW_OID_HEXSZ] = '\0';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+int
+fw_oid_fromhex(fw_oid *out, const char *hex)
+{
+	for (int i = 0; i < FW_OID_RAWSZ; i++) {
+		int hi = hexval(hex[2 * i]), lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return fw_error_set(FW_EINVALID, "bad object id '%.64s'", hex);
+		out->id[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (hex[FW_OID_HEXSZ] != '\0')
+		return fw_error_set(FW_EINVALID, "bad object id '%.70s'", hex);
+	return 0;
+}
+
+int
+fw_oid_cmp(const fw_oid *a, const fw_oid *b)
+{
+	return memcmp(a->id, b->id, FW_OID_RAWSZ);
+}
+
+int
+fw_oid_is_zero(const fw_oid *id)
+{
+	for (int i = 0; i < FW_OID_RAWSZ; i++)
+		if (id->id[i])
+			return 0;
+	return 1;
+}
+
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+struct tls {
+	EVP_MD_CTX *md;
+	ZSTD_CCtx *cctx;
+	ZSTD_DCtx *dctx;
+};
+
+static void
+tls_free(void *p)
+{
+	struct tls *t = p;
+
+	EVP_MD_CTX_free(t->md);
+	ZSTD_freeCCtx(t->cctx);
+	ZSTD_freeDCtx(t->dctx);
+	free(t);
+}
+
+static void
+tls_init_key(void)
+{
+	pthread_key_create(&tls_key, tls_free);
+}
+
+/* Hash and zstd contexts are reused per thread. */
+static struct tls *
+tls_get(void)
+{
+	struct tls *t;
+
+	pthread_once(&tls_once, tls_init_key);
+	t = pthread_getspecific(tls_key);
+	if (t == NULL) {
+		t = calloc(1, sizeof(*t));
+		if (t == NULL)
+			return NULL;
+		t->md = EVP_MD_CTX_new();
+		t->cctx = ZSTD_createCCtx();
+		t->dctx = ZSTD_createDCtx();
+		if (!t->md || !t->cctx || !t->dctx) {
+			tls_free(t);
+			return NULL;
+		}
+		pthread_setspecific(tls_key, t);
+	}
+	return t;
+}
+
+static void
+hash_parts(unsigned char out[32], const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct tls *t = tls_get();
+	unsigned int n = 32;
+
+	if (t == NULL || !EVP_DigestInit_ex(t->md, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(t->md, a, alen) || (blen && !EVP_DigestUpdate(t->md, b, blen)) ||
+	    !EVP_DigestFinal_ex(t->md, out, &n)) {
+		/* Only out of memory gets here; a one-shot digest still works. */
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+		EVP_DigestUpdate(md, a, alen);
+		if (blen)
+			EVP_DigestUpdate(md, b, blen);
+		EVP_DigestFinal_ex(md, out, &n);
+		EVP_MD_CTX_free(md);
+	}
+}
+
+void
+fw_sha256(unsigned char out[32], const void *data, size_t len)
+{
+	hash_parts(out, data, len, NULL, 0);
+}
+
+void
+fw_oid_of(fw_oid *out, const char *type, const void *data, size_t len)
+{
+	char hdr[64];
+	int n = snprintf(hdr, sizeof(hdr), "%s %zu", type, len);
+
+	hash_parts(out->id, hdr, (size_t)n + 1, data, len);
+}
+
+int
+fw_objstore_new(fw_objstore **out, const fw_objstore_backend *ops, void *be)
+{
+	fw_objstore *os;
+
+	*out = NULL;
+	if ((os = calloc(1, sizeof(*os))) == NULL) {
+		ops->close(be);
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	}
+	os->ops = ops;
+	os->be = be;
+	*out = os;
+	return 0;
+}
+
+void
+fw_objstore_free(fw_objstore *os)
+{
+	if (os == NULL)
+		return;
+	os->ops->close(os->be);
+	free(os);
+}
+
+int
+fw_obj_has(fw_objstore *os, const fw_oid *id)
+{
+	return os->ops->has(os->be, id);
+}
+
+int
+fw_obj_put(fw_objstore *os, fw_oid *out, const char *type, const void *data,
+    size_t len)
+{
+	struct tls *t;
+	size_t tlen = strlen(type), bound, zn;
+	unsigned char *frame = NULL;
+	int rc;
+
+	fw_oid_of(out, type, data, len);
+	if ((rc = os->ops->has(os->be, out)) != 0) {
+		if (rc > 0) {
+			os->put_dedup++;
+			rc = 0;
+		}
+		return rc;
+	}
+	if (tlen == 0 || tlen > 32)
+		return fw_error_set(FW_EINVALID, "bad object type '%s'", type);
+	if ((t = tls_get()) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	bound = 5 + tlen + ZSTD_compressBound(len);
+	if ((frame = malloc(bound)) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	memcpy(frame, FRAME_MAGIC, 4);
+	frame[4] = (unsigned char)tlen;
+	memcpy(frame + 5, type, tlen);
+	zn = ZSTD_compressCCtx(t->cctx, frame + 5 + tlen, bound - 5 - tlen, data, len,
+	    ZSTD_LEVEL);
+	if (ZSTD_isError(zn)) {
+		rc = fw_error_set(FW_EIO, "cannot compress object: %s",
+		    ZSTD_getErrorName(zn));
+		goto done;
+	}
+	if ((rc = os->ops->put(os->be, out, frame, 5 + tlen + zn)) < 0)
+		goto done;
+	os->put_new++;
+	os->put_new_bytes += 5 + tlen + zn;
+	os->put_new_raw += len;
+	rc = 1;
+done:
+	free(frame);
+	return rc;
+}
+
+static int
+corrupt(const fw_oid *id, const char *why)
+{
+	char hex[FW_OID_HEXSZ + 1];
+
+	fw_oid_tohex(hex, id);
+	return fw_error_set(FW_ECORRUPT, "object %s is corrupt: %s", hex, why);
+}
+
+int
+fw_obj_get(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type)
+{
+	fw_buf raw = FW_BUF_INIT;
+	struct tls *t;
+	unsigned long long size;
+	size_t tlen = strlen(type), zn;
+	fw_oid check;
+	int rc;
+
+	fw_buf_reset(out);
+	if ((rc = os->ops->get(os->be, id, &raw)) < 0)
+		goto done;
+	if (raw.len < 5 || memcmp(raw.data, FRAME_MAGIC, 4) != 0) {
+		rc = corrupt(id, "bad header");
+		goto done;
+	}
+	if ((unsigned char)raw.data[4] != tlen || raw.len < 5 + tlen ||
+	    memcmp(raw.data + 5, type, tlen) != 0) {
+		rc = corrupt(id, "wrong object type");
+		goto done;
+	}
+	size = ZSTD_getFrameContentSize(raw.data + 5 + tlen, raw.len - 5 - tlen);
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size > ((unsigned long long)1 << 34)) {
+		rc = corrupt(id, "bad compressed frame");
+		goto done;
+	}
+	if ((rc = fw_buf_grow(out, (size_t)size)) < 0)
+		goto done;
+	if ((t = tls_get()) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	zn = ZSTD_decompressDCtx(t->dctx, out->data, (size_t)size + 1,
+	    raw.data + 5 + tlen, raw.len - 5 - tlen);
+	if (ZSTD_isError(zn) || zn != size) {
+		rc = corrupt(id, "bad compressed frame");
+		goto done;
+	}
+	out->len = zn;
+	out->data[zn] = '\0';
+	fw_oid_of(&check, type, out->data, out->len);
+	if (fw_oid_cmp(&check, id) != 0) {
+		rc = corrupt(id, "content does not match its id");
+		goto done;
+	}
+	os->gets++;
+	os->get_bytes += zn;
+done:
+	if (rc < 0)
+		fw_buf_reset(out);
+	fw_buf_release(&raw);
+	return rc;
+}
+
+int
+fw_objstore_flush(fw_objstore *os)
+{
+	return os->ops->flush(os->be);
+}
+
+int
+fw_objstore_iterate(fw_objstore *os,
+    int (*cb)(const fw_oid *id, uint64_t size, void *arg), void *arg)
+{
+	return os->ops->iterate(os->be, cb, arg);
+}
+
+int
+fw_objstore_remove(fw_objstore *os, const fw_oid *id)
+{
+	return os->ops->remove(os->be, id);
+}
+
+void
+fw_objstore_counters_get(fw_objstore *os, fw_objstore_counters *c)
+{
+	c->put_new = os->put_new;
+	c->put_new_bytes = os->put_new_bytes;
+	c->put_new_raw = os->put_new_raw;
+	c->put_dedup = os->put_dedup;
+	c->gets = os->gets;
+	c->get_bytes = os->get_bytes;
+}
+
+void
+fw_crash_point(const char *what)
+{
+	static _Atomic long count;
+	static long limit = -1;
+	const char *env;
+
+	(void)what;
+	if (limit == -1) {
+		env = getenv("FW_TEST_CRASH_AFTER_WRITES");
+		limit = env ? atol(env) : 0;
+	}
+	if (limit > 0 && ++count >= limit)
+		kill(getpid(), SIGKILL);
+}
