@@ -24,13 +24,36 @@ CORE_SRC := \
 	core/error.c \
 	core/buf.c \
 	core/json.c \
-	core/column.c
+	core/column.c \
+	core/ptree.c \
+	core/store.c \
+	core/schema.c \
+	core/version.c \
+	core/corpus.c \
+	core/rowgroup.c \
+	core/idindex.c \
+	core/stage.c \
+	core/commit.c \
+	core/read.c \
+	core/rev.c \
+	core/log.c \
+	core/import.c
 
 GPU_SRC :=
 
 CMD_SRC := \
 	cmd/fw.c \
-	cmd/opt.c
+	cmd/opt.c \
+	cmd/util.c \
+	cmd/init.c \
+	cmd/corpus.c \
+	cmd/add.c \
+	cmd/rm.c \
+	cmd/status.c \
+	cmd/commit.c \
+	cmd/log.c \
+	cmd/show.c \
+	cmd/cat.c
 
 UNIT_SRC := \
 	tests/unit/main.c \
@@ -49,7 +72,7 @@ FW := $(BUILD)/fw
 UNIT := $(BUILD)/fw-unit
 
 .PHONY: all deps test unit cli demo bench install asan fuzz clean
-all: deps $(BUILD)/libfw.a
+all: deps $(FW)
 
 deps:
 	@sh scripts/deps.sh

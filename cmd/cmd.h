@@ -64,4 +64,14 @@ int cmd_stderr_tty(void);
 CMD(init); CMD(corpus); CMD(add); CMD(rm); CMD(status); CMD(commit);
 CMD(log); CMD(show); CMD(cat);
 
+
+
+#include "fw/buf.h"
+#include <stdint.h>
+int fw_json_quote_cmd(fw_buf *b, const char *s);
+/* Reads a whole file into *out (NUL-terminated, free()). */
+int cmd_read_file(const char *path, char **out);
+/* A progress callback for long work: writes to stderr when it is a terminal. */
+void cmd_progress(void *arg, uint64_t done, uint64_t total);
+void cmd_progress_end(void);
 #endif

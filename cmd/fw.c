@@ -77,8 +77,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	static char help_flag[] = "--help";
+	static char *hargv[3];
 	if (strcmp(argv[i], "help") == 0 && i + 1 < argc) {
-		char *hargv[] = { argv[i + 1], "--help", NULL };
+		hargv[0] = argv[i + 1];
+		hargv[1] = help_flag;
 		argv = hargv;
 		argc = 2;
 		i = 0;

@@ -24,6 +24,7 @@
 struct pending {
 	fw_oid id;
 	char *tmp;
+	uint64_t size;
 };
 
 struct local {
@@ -68,7 +69,7 @@ pending_find(struct local *l, const fw_oid *id)
 }
 
 static int
-pending_add(struct local *l, const fw_oid *id, char *tmp)
+pending_add(struct local *l, const fw_oid *id, char *tmp, uint64_t size)
 {
 	if ((l->n + 1) * 2 > l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 1024;
@@ -92,26 +93,35 @@ pending_add(struct local *l, const fw_oid *id, char *tmp)
 		j = (j + 1) & (l->cap - 1);
 	l->p[j].id = *id;
 	l->p[j].tmp = tmp;
+	l->p[j].size = size;
 	l->n++;
 	return 0;
 }
 
 static int
-local_has(void *be, const fw_oid *id)
+local_has(void *be, const fw_oid *id, uint64_t *size)
 {
 	struct local *l = be;
 	char path[4096];
 	struct stat st;
-	int found;
+	struct pending *p;
+	int found = 0;
 
 	pthread_mutex_lock(&l->mu);
-	found = pending_find(l, id) != NULL;
+	if ((p = pending_find(l, id)) != NULL) {
+		found = 1;
+		if (size)
+			*size = p->size;
+	}
 	pthread_mutex_unlock(&l->mu);
 	if (found)
 		return 1;
 	obj_path(path, sizeof(path), l, id);
-	if (stat(path, &st) == 0)
+	if (stat(path, &st) == 0) {
+		if (size)
+			*size = (uint64_t)st.st_size;
 		return 1;
+	}
 	if (errno == ENOENT)
 		return 0;
 	return fw_error_errno("cannot stat %s", path);
@@ -224,7 +234,7 @@ local_put(void *be, const fw_oid *id, const void *bytes, size_t len)
 		unlink(tmp);
 		goto done;
 	}
-	rc = pending_add(l, id, tmp);
+	rc = pending_add(l, id, tmp, len);
 	pthread_mutex_unlock(&l->mu);
 	if (rc == 0)
 		tmp = NULL;

@@ -188,12 +188,12 @@ fw_objstore_free(fw_objstore *os)
 int
 fw_obj_has(fw_objstore *os, const fw_oid *id)
 {
-	return os->ops->has(os->be, id);
+	return os->ops->has(os->be, id, NULL);
 }
 
 int
-fw_obj_put(fw_objstore *os, fw_oid *out, const char *type, const void *data,
-    size_t len)
+fw_obj_put(fw_objstore *os, fw_oid *out, uint64_t *stored, const char *type,
+    const void *data, size_t len)
 {
 	struct tls *t;
 	size_t tlen = strlen(type), bound, zn;
@@ -201,7 +201,7 @@ fw_obj_put(fw_objstore *os, fw_oid *out, const char *type, const void *data,
 	int rc;
 
 	fw_oid_of(out, type, data, len);
-	if ((rc = os->ops->has(os->be, out)) != 0) {
+	if ((rc = os->ops->has(os->be, out, stored)) != 0) {
 		if (rc > 0) {
 			os->put_dedup++;
 			rc = 0;
@@ -230,6 +230,8 @@ fw_obj_put(fw_objstore *os, fw_oid *out, const char *type, const void *data,
 	os->put_new++;
 	os->put_new_bytes += 5 + tlen + zn;
 	os->put_new_raw += len;
+	if (stored)
+		*stored = 5 + tlen + zn;
 	rc = 1;
 done:
 	free(frame);

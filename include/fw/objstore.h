@@ -42,8 +42,9 @@ void fw_oid_of(fw_oid *out, const char *type, const void *data, size_t len);
 /* A backend stores opaque (already framed and compressed) bytes by id. */
 typedef struct fw_objstore_backend {
 	const char *name;
-	/* 1 present, 0 absent, <0 error */
-	int (*has)(void *be, const fw_oid *id);
+	/* 1 present (and *size its stored bytes, when size is not NULL),
+	 * 0 absent, <0 error */
+	int (*has)(void *be, const fw_oid *id, uint64_t *size);
 	/* The stored bytes into out; FW_ENOTFOUND when absent. */
 	int (*get)(void *be, const fw_oid *id, fw_buf *out);
 	/* Stores bytes; readable at once, durable after flush. */
@@ -66,9 +67,10 @@ int fw_objstore_new(fw_objstore **out, const fw_objstore_backend *ops, void *be)
 /* Closes the store. Objects put and not flushed may be lost. NULL is fine. */
 void fw_objstore_free(fw_objstore *os);
 
-/* Stores an object unless present; *out gets its id. Returns 1 when written,
- * 0 when it was already there, <0 on error. */
-int fw_obj_put(fw_objstore *os, fw_oid *out, const char *type,
+/* Stores an object unless present; *out gets its id and *stored (when not
+ * NULL) its stored size. Returns 1 when written, 0 when it was already there,
+ * <0 on error. */
+int fw_obj_put(fw_objstore *os, fw_oid *out, uint64_t *stored, const char *type,
     const void *data, size_t len);
 /* Reads and verifies an object of the given type into out (replacing its
  * contents). FW_ENOTFOUND "object X not found", FW_ECORRUPT "object X is

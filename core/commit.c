@@ -1,0 +1,611 @@
+/*
+ * fw commit: gather the sealed segments of the current branch, reduce them to
+ * one effective operation per id (later wins; patches stack on what they
+ * patch), find existing row keys in the id index (in hash order, so index
+ * leaves are read once), rewrite the data tree and the index with only those
+ * edits, write the git commit, make the objects durable, move the branch with
+ * compare-and-swap, and only then remove the applied segments. Replaying a
+ * segment that was applied before a crash gives the same records, so a crash
+ * between the branch move and the removal loses nothing and duplicates nothing.
+ */
+#include "internal.h"
+#include "fw/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+struct op {
+	uint64_t hash;		/* first 8 bytes of SHA-256(id), big-endian */
+	uint32_t seq;		/* order of arrival */
+	uint32_t seg;
+	uint64_t off;
+	uint32_t len;
+	uint32_t size;		/* record bytes (puts) */
+	uint32_t id_off, id_len;	/* in the id arena */
+	uint8_t type;
+};
+
+struct group {
+	uint32_t first, n;	/* ops[first .. first+n) of one id, in order */
+	int32_t base;		/* index of the last PUT/DEL op, or -1 */
+	uint8_t exists;
+	uint64_t time;		/* row key time */
+};
+
+struct commit_ctx {
+	fw_store *s;
+	fw_seg *segs;
+	size_t nsegs;
+	int *fds;
+	struct op *ops;
+	size_t nops, capops;
+	char *ids;
+	size_t idlen, idcap;
+	struct group *groups;
+	size_t ngroups;
+	fw_schema schema;
+	int schema_changed;
+	uint32_t cur_seg;
+	fw_buf scratch;
+};
+
+static uint64_t
+hash_of(const char *id, size_t len)
+{
+	uint8_t h[8];
+	uint64_t v = 0;
+
+	fw_idhash(h, id, len);
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return v;
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static int
+scan_op(void *arg, int type, const char *id, size_t idlen, const fw_field *f, size_t nf,
+    uint64_t off, uint32_t len)
+{
+	struct commit_ctx *c = arg;
+	struct op *o;
+	int rc;
+
+	if (c->nops == c->capops) {
+		size_t cap = c->capops ? c->capops * 2 : 1024;
+		struct op *n = realloc(c->ops, cap * sizeof(*n));
+		if (n == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		c->ops = n;
+		c->capops = cap;
+	}
+	if (c->idlen + idlen > c->idcap) {
+		size_t cap = c->idcap ? c->idcap : 1 << 16;
+		while (cap < c->idlen + idlen)
+			cap *= 2;
+		char *n = realloc(c->ids, cap);
+		if (n == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		c->ids = n;
+		c->idcap = cap;
+	}
+	if (c->idlen + idlen > UINT32_MAX)
+		return fw_error_set(FW_EINVALID, "too many staged ids for one commit");
+	o = &c->ops[c->nops];
+	o->hash = hash_of(id, idlen);
+	o->seq = (uint32_t)c->nops;
+	o->seg = c->cur_seg;
+	o->off = off;
+	o->len = len;
+	o->type = (uint8_t)type;
+	o->size = fw_fields_size(f, nf);
+	o->id_off = (uint32_t)c->idlen;
+	o->id_len = (uint32_t)idlen;
+	memcpy(c->ids + c->idlen, id, idlen);
+	c->idlen += idlen;
+	c->nops++;
+	/* New fields become json columns of the schema. */
+	for (size_t i = 0; i < nf; i++)
+		if (fw_schema_find(&c->schema, f[i].name, f[i].namelen) < 0) {
+			if (c->schema.strict)
+				return fw_error_set(FW_EINVALID,
+				    "staged field \"%.*s\" is not in the strict schema",
+				    (int)f[i].namelen, f[i].name);
+			if ((rc = fw_schema_add(&c->schema, f[i].name, f[i].namelen,
+			    FW_TYPE_JSON)) < 0)
+				return rc;
+			c->schema_changed = 1;
+		}
+	return 0;
+}
+
+static int
+op_cmp(const void *a, const void *b)
+{
+	const struct op *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Reads an op's fields into a record (fields point into rec->mem). */
+static int
+load_op(struct commit_ctx *c, const struct op *o, fw_buf *raw, fw_field **f, size_t *nf,
+    size_t *cap)
+{
+	const char *id;
+	size_t idlen;
+	int rc;
+
+	if ((rc = fw_seg_read_op(c->fds[o->seg], o->off, o->len, raw)) < 0)
+		return rc;
+	return fw_op_decode(raw->data, raw->len, &id, &idlen, f, nf, cap);
+}
+
+/* The record of group g: its base PUT's fields with later patches over them
+ * (or just the patches' fields, for a patch of an existing record). */
+static int
+edit_record(void *arg, int64_t ref, fw_rec *out)
+{
+	struct commit_ctx *c = arg;
+	const struct group *g = &c->groups[ref];
+	fw_buf mem = FW_BUF_INIT, raw = FW_BUF_INIT;
+	fw_field *f = NULL, *acc = NULL;
+	size_t nf = 0, cap = 0, nacc = 0;
+	uint32_t start = g->base >= 0 ? (uint32_t)g->base : g->first;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* First pass: gather (op index, field index) winners by name. */
+	struct pick { uint32_t op; uint32_t idx; uint32_t namelen; uint32_t off; } *picks = NULL;
+	size_t npicks = 0, cappicks = 0;
+	for (uint32_t i = start; i < g->first + g->n; i++) {
+		const struct op *o = &c->ops[i];
+		if (o->type == FW_OP_DEL)
+			continue;
+		if ((rc = load_op(c, o, &raw, &f, &nf, &cap)) < 0)
+			goto done;
+		for (size_t k = 0; k < nf; k++) {
+			size_t p;
+			for (p = 0; p < npicks; p++)
+				if (picks[p].namelen == f[k].namelen &&
+				    memcmp(mem.data + picks[p].off, f[k].name, f[k].namelen) == 0)
+					break;
+			if (p == npicks) {
+				if (npicks == cappicks) {
+					cappicks = cappicks ? cappicks * 2 : 16;
+					void *np = realloc(picks, cappicks * sizeof(*picks));
+					if (np == NULL) {
+						rc = fw_error_set(FW_ENOMEM, "out of memory");
+						goto done;
+					}
+					picks = np;
+				}
+				npicks++;
+			}
+			/* Store name, kind and payload in mem; the last write wins. */
+			picks[p].op = i;
+			picks[p].idx = (uint32_t)k;
+			picks[p].namelen = f[k].namelen;
+			picks[p].off = (uint32_t)mem.len;
+			fw_buf_add(&mem, f[k].name, f[k].namelen);
+			fw_buf_addc(&mem, (char)f[k].kind);
+			fw_buf_add_u32(&mem, f[k].len);
+			if ((rc = fw_buf_add(&mem, f[k].payload, f[k].len)) < 0)
+				goto done;
+		}
+	}
+	if ((acc = calloc(npicks + 1, sizeof(*acc))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t p = 0; p < npicks; p++) {
+		const char *q = mem.data + picks[p].off;
+		acc[nacc].name = q;
+		acc[nacc].namelen = picks[p].namelen;
+		acc[nacc].kind = (uint8_t)q[picks[p].namelen];
+		memcpy(&acc[nacc].len, q + picks[p].namelen + 1, 4);
+		acc[nacc].payload = q + picks[p].namelen + 5;
+		nacc++;
+	}
+	out->f = acc;
+	out->n = nacc;
+	out->mem = fw_buf_detach(&mem, NULL);
+	acc = NULL;
+done:
+	free(picks);
+	free(acc);
+	free(f);
+	fw_buf_release(&mem);
+	fw_buf_release(&raw);
+	return rc;
+}
+
+static int
+lock_corpus(fw_store *s, const char *corpus, int *fd)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/locks/%s.lock", s->dir, corpus);
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+		return fw_error_errno("cannot open %s", path);
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		close(*fd);
+		*fd = -1;
+		if (errno == EWOULDBLOCK)
+			return fw_error_set(FW_ELOCKED,
+			    "another commit of corpus '%s' is running; its staged data stays "
+			    "staged, try again", corpus);
+		return fw_error_errno("cannot lock %s", path);
+	}
+	return 0;
+}
+
+static int
+ptedit_cmp(const void *a, const void *b)
+{
+	return memcmp(((const fw_ptree_edit *)a)->key, ((const fw_ptree_edit *)b)->key, 16);
+}
+
+int
+fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commit_opts *o)
+{
+	struct commit_ctx c;
+	fw_buf branch = FW_BUF_INIT, ref = FW_BUF_INIT, msg = FW_BUF_INIT;
+	fw_roots roots, nroots;
+	fw_ptree_edit *dedits = NULL, *iedits = NULL;
+	size_t nd = 0, ni = 0;
+	fw_objstore_counters before, after;
+	git_oid head, cid;
+	git_reference *newref = NULL;
+	int lockfd = -1, rc;
+
+	memset(&c, 0, sizeof(c));
+	memset(res, 0, sizeof(*res));
+	c.s = s;
+	fw_objstore_counters_get(s->os, &before);
+	if ((rc = fw_corpus_current_branch(s, corpus, &branch)) < 0)
+		goto done;
+	if ((rc = lock_corpus(s, corpus, &lockfd)) < 0)
+		goto done;
+	fw_ref_branch(&ref, corpus, branch.data);
+	if ((rc = git_reference_name_to_id(&head, s->repo, ref.data)) < 0) {
+		rc = fw_git_error(rc, "cannot read %s@%s", corpus, branch.data);
+		goto done;
+	}
+	if ((rc = fw_commit_read(s, &head, &c.schema, &roots, NULL)) < 0)
+		goto done;
+	if ((rc = fw_seg_list(s, corpus, &c.segs, &c.nsegs)) < 0)
+		goto done;
+	/* Segments staged on other branches wait for them. */
+	size_t w = 0;
+	for (size_t i = 0; i < c.nsegs; i++) {
+		if (strcmp(c.segs[i].branch, branch.data) == 0)
+			c.segs[w++] = c.segs[i];
+		else
+			free(c.segs[i].path);
+	}
+	c.nsegs = w;
+	if (c.nsegs == 0) {
+		rc = fw_error_set(FW_EEMPTY, "nothing staged for %s@%s", corpus, branch.data);
+		goto done;
+	}
+	if ((c.fds = calloc(c.nsegs, sizeof(*c.fds))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < c.nsegs; i++)
+		c.fds[i] = -1;
+	for (size_t i = 0; i < c.nsegs; i++) {
+		c.cur_seg = (uint32_t)i;
+		if ((c.fds[i] = open(c.segs[i].path, O_RDONLY | O_CLOEXEC)) < 0) {
+			rc = fw_error_errno("cannot open %s", c.segs[i].path);
+			goto done;
+		}
+		if ((rc = fw_seg_scan(&c.segs[i], scan_op, &c)) < 0)
+			goto done;
+	}
+	qsort(c.ops, c.nops, sizeof(*c.ops), op_cmp);
+	/* One group per id. */
+	if ((c.groups = calloc(c.nops + 1, sizeof(*c.groups))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < c.nops;) {
+		struct group *g = &c.groups[c.ngroups++];
+		size_t j = i;
+		g->first = (uint32_t)i;
+		g->base = -1;
+		while (j < c.nops && c.ops[j].hash == c.ops[i].hash) {
+			const struct op *a = &c.ops[i], *b = &c.ops[j];
+			if (a->id_len != b->id_len ||
+			    memcmp(c.ids + a->id_off, c.ids + b->id_off, a->id_len) != 0) {
+				rc = fw_error_set(FW_ECONFLICT,
+				    "ids '%.*s' and '%.*s' share the first 8 bytes of their SHA-256; "
+				    "rename one", (int)a->id_len, c.ids + a->id_off,
+				    (int)b->id_len, c.ids + b->id_off);
+				goto done;
+			}
+			if (b->type != FW_OP_PATCH)
+				g->base = (int32_t)j;
+			j++;
+		}
+		g->n = (uint32_t)(j - i);
+		i = j;
+	}
+	/* Existing row keys, looked up in hash order. */
+	fw_index_reader ir;
+	fw_index_reader_init(&ir, s->os, &roots.index);
+	for (size_t k = 0; k < c.ngroups && rc >= 0; k++) {
+		uint8_t key[8];
+		uint64_t t;
+		put_be64(key, c.ops[c.groups[k].first].hash);
+		rc = fw_index_reader_get(&ir, key, &t);
+		if (rc == 1) {
+			c.groups[k].exists = 1;
+			c.groups[k].time = t;
+		}
+	}
+	fw_index_reader_release(&ir);
+	if (rc < 0)
+		goto done;
+	dedits = calloc(c.ngroups + 1, sizeof(*dedits));
+	iedits = calloc(c.ngroups + 1, sizeof(*iedits));
+	if (!dedits || !iedits) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t k = 0; k < c.ngroups; k++) {
+		struct group *g = &c.groups[k];
+		const struct op *base = g->base >= 0 ? &c.ops[g->base] : NULL;
+		uint64_t hash = c.ops[g->first].hash;
+		int has_patch = (g->base >= 0 ? (uint32_t)g->base + 1 : g->first) < g->first + g->n;
+		fw_ptree_edit *e = &dedits[nd];
+
+		memset(e, 0, sizeof(*e));
+		e->ref = (int64_t)k;
+		if (base && base->type == FW_OP_DEL) {
+			if (!g->exists)
+				continue;	/* deleting what is not there */
+			put_be64(e->key, g->time);
+			put_be64(e->key + 8, hash);
+			e->op = FW_EDIT_DEL;
+			nd++;
+			res->removed++;
+			fw_ptree_edit *ie = &iedits[ni++];
+			memset(ie, 0, sizeof(*ie));
+			put_be64(ie->key, hash);
+			ie->op = FW_EDIT_DEL;
+			continue;
+		}
+		if (base == NULL && !g->exists)
+			continue;	/* a patch of an id the corpus does not have */
+		if (!g->exists)
+			g->time = c.segs[base->seg].time;
+		put_be64(e->key, g->time);
+		put_be64(e->key + 8, hash);
+		if (base) {
+			e->op = FW_EDIT_PUT;
+			e->size = base->size;
+			if (has_patch) {
+				fw_rec r;
+				if ((rc = edit_record(&c, (int64_t)k, &r)) < 0)
+					goto done;
+				e->size = fw_fields_size(r.f, r.n);
+				fw_rec_free(&r);
+			}
+			if (g->exists)
+				res->replaced++;
+			else
+				res->added++;
+		} else {
+			e->op = FW_EDIT_PATCH;
+			res->patched++;
+		}
+		nd++;
+		if (!g->exists) {
+			fw_ptree_edit *ie = &iedits[ni++];
+			memset(ie, 0, sizeof(*ie));
+			put_be64(ie->key, hash);
+			ie->op = FW_EDIT_PUT;
+			ie->size = 16;
+			ie->ref = (int64_t)g->time;
+		}
+	}
+	qsort(dedits, nd, sizeof(*dedits), ptedit_cmp);
+	/* iedits are in hash order already */
+	{
+		fw_data_ctx dctx = { s->os, &c.schema, edit_record, &c, 0, 0 };
+		fw_ptree dt, it;
+		fw_data_tree_init(&dt, s->os, &dctx);
+		fw_index_tree_init(&it, s->os, NULL);
+		if ((rc = fw_ptree_apply(&dt, &nroots.data, &roots.data, dedits, nd)) < 0 ||
+		    (rc = fw_ptree_apply(&it, &nroots.index, &roots.index, iedits, ni)) < 0)
+			goto done;
+		res->objects_reused = dctx.columns_reused;
+	}
+	fw_buf_adds(&msg, o->message && *o->message ? o->message : "commit");
+	if (msg.len && msg.data[msg.len - 1] != '\n')
+		fw_buf_addc(&msg, '\n');
+	if (o->ntrailers) {
+		fw_buf_addc(&msg, '\n');
+		for (size_t i = 0; i < o->ntrailers; i++)
+			fw_buf_printf(&msg, "%s\n", o->trailers[i]);
+	}
+	if ((rc = fw_commit_write(s, &cid, &c.schema, &nroots, msg.data, &head, 1)) < 0)
+		goto done;
+	if ((rc = fw_objstore_flush(s->os)) < 0)
+		goto done;
+	fw_crash_point("objects flushed");
+	fw_buf_reset(&msg);
+	fw_buf_printf(&msg, "commit: %s", o->message ? o->message : "");
+	if ((rc = git_reference_create_matching(&newref, s->repo, ref.data, &cid, 1, &head,
+	    msg.data)) < 0) {
+		rc = rc == GIT_EMODIFIED || rc == GIT_ELOCKED ?
+		    fw_error_set(FW_ECONFLICT, "%s@%s moved while committing; staged data stays "
+		    "staged, commit again", corpus, branch.data) :
+		    fw_git_error(rc, "cannot move %s@%s", corpus, branch.data);
+		goto done;
+	}
+	fw_crash_point("branch moved");
+	for (size_t i = 0; i < c.nsegs; i++) {
+		if (unlink(c.segs[i].path) < 0 && errno != ENOENT) {
+			rc = fw_error_errno("cannot remove %s", c.segs[i].path);
+			goto done;
+		}
+		fw_crash_point("segment removed");
+	}
+	git_oid_tostr(res->commit, sizeof(res->commit), &cid);
+	res->records = nroots.data.empty ? 0 : nroots.data.top.count;
+	fw_objstore_counters_get(s->os, &after);
+	res->objects_written = after.put_new - before.put_new;
+	res->bytes_written = after.put_new_bytes - before.put_new_bytes;
+	rc = 0;
+done:
+	git_reference_free(newref);
+	if (c.fds)
+		for (size_t i = 0; i < c.nsegs; i++)
+			if (c.fds[i] >= 0)
+				close(c.fds[i]);
+	free(c.fds);
+	fw_seg_list_free(c.segs, c.nsegs);
+	free(c.ops);
+	free(c.ids);
+	free(c.groups);
+	fw_schema_release(&c.schema);
+	fw_buf_release(&c.scratch);
+	free(dedits);
+	free(iedits);
+	fw_buf_release(&branch);
+	fw_buf_release(&ref);
+	fw_buf_release(&msg);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}
+
+struct st_op {
+	uint64_t hash;
+	uint32_t seq;
+	uint8_t type;
+};
+
+struct st_ctx {
+	struct st_op *v;
+	size_t n, cap;
+};
+
+static int
+st_scan(void *arg, int type, const char *id, size_t idlen, const fw_field *f, size_t nf,
+    uint64_t off, uint32_t len)
+{
+	struct st_ctx *c = arg;
+
+	(void)f;
+	(void)nf;
+	(void)off;
+	(void)len;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct st_op *v = realloc(c->v, cap * sizeof(*v));
+		if (v == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n].hash = hash_of(id, idlen);
+	c->v[c->n].seq = (uint32_t)c->n;
+	c->v[c->n].type = (uint8_t)type;
+	c->n++;
+	return 0;
+}
+
+static int
+st_cmp(const void *a, const void *b)
+{
+	const struct st_op *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int
+fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
+{
+	fw_buf branch = FW_BUF_INIT, ref = FW_BUF_INIT;
+	struct st_ctx c = { 0 };
+	fw_seg *segs = NULL;
+	size_t nsegs = 0;
+	fw_roots roots;
+	git_oid head;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = fw_corpus_current_branch(s, corpus, &branch)) < 0)
+		goto done;
+	snprintf(st->branch, sizeof(st->branch), "%s", branch.data);
+	fw_ref_branch(&ref, corpus, branch.data);
+	if ((rc = git_reference_name_to_id(&head, s->repo, ref.data)) < 0) {
+		rc = fw_git_error(rc, "cannot read %s@%s", corpus, branch.data);
+		goto done;
+	}
+	if ((rc = fw_commit_read(s, &head, NULL, &roots, NULL)) < 0 ||
+	    (rc = fw_seg_list(s, corpus, &segs, &nsegs)) < 0)
+		goto done;
+	for (size_t i = 0; i < nsegs; i++) {
+		if (strcmp(segs[i].branch, branch.data) != 0)
+			continue;
+		st->segments++;
+		if ((rc = fw_seg_scan(&segs[i], st_scan, &c)) < 0)
+			goto done;
+	}
+	qsort(c.v, c.n, sizeof(*c.v), st_cmp);
+	fw_index_reader ir;
+	fw_index_reader_init(&ir, s->os, &roots.index);
+	for (size_t i = 0; i < c.n && rc >= 0;) {
+		size_t j = i;
+		int base = 0, patched = 0;
+		uint8_t key[8];
+		uint64_t t;
+		while (j < c.n && c.v[j].hash == c.v[i].hash) {
+			if (c.v[j].type == FW_OP_PATCH)
+				patched = 1;
+			else {
+				base = c.v[j].type;
+				patched = 0;
+			}
+			j++;
+		}
+		put_be64(key, c.v[i].hash);
+		rc = fw_index_reader_get(&ir, key, &t);
+		if (rc < 0)
+			break;
+		if (base == FW_OP_PUT)
+			rc == 1 ? st->replace++ : st->add++;
+		else if (base == FW_OP_DEL)
+			rc == 1 ? st->remove++ : st->ignored++;
+		else if (patched)
+			rc == 1 ? st->patch++ : st->ignored++;
+		rc = 0;
+		i = j;
+	}
+	fw_index_reader_release(&ir);
+done:
+	free(c.v);
+	fw_seg_list_free(segs, nsegs);
+	fw_buf_release(&branch);
+	fw_buf_release(&ref);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,266 @@
+/*
+ * The id index: a prolly tree from the first 8 bytes of SHA-256(id) to the
+ * record's arrival time, which together make its row key. Leaves ("ixl"):
+ * u8 version (1), varint n, n 8-byte keys, n 8-byte big-endian times.
+ * Keeping 16 bytes an entry (not the 32-byte hash) halves what a random id
+ * update rewrites; two ids sharing 8 hash bytes are detected at commit.
+ */
+#include "internal.h"
+#include "fw/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define IXL_VERSION 1
+
+struct ixl {
+	uint64_t *vals;
+};
+
+static uint64_t
+be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static int
+ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uint64_t **vals)
+{
+	fw_buf b = FW_BUF_INIT;
+	fw_rd r;
+	uint8_t version;
+	uint64_t cnt;
+	const void *kp, *vp;
+	int rc;
+
+	*keys = NULL;
+	*vals = NULL;
+	if ((rc = fw_obj_get(os, &b, oid, "ixl")) < 0)
+		goto done;
+	fw_rd_init(&r, b.data, b.len);
+	if ((rc = fw_rd_u8(&r, &version)) < 0 || (rc = fw_rd_varint(&r, &cnt)) < 0)
+		goto bad;
+	if (version != IXL_VERSION || cnt == 0 || cnt != fw_rd_left(&r) / 16 ||
+	    fw_rd_left(&r) % 16 != 0) {
+		rc = fw_error_set(FW_ECORRUPT, "bad index leaf header");
+		goto bad;
+	}
+	fw_rd_bytes(&r, &kp, cnt * 8);
+	fw_rd_bytes(&r, &vp, cnt * 8);
+	*keys = malloc(cnt * 8);
+	*vals = malloc(cnt * sizeof(**vals));
+	if (!*keys || !*vals) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	memcpy(*keys, kp, cnt * 8);
+	for (uint64_t i = 0; i < cnt; i++) {
+		(*vals)[i] = be64((const uint8_t *)vp + i * 8);
+		if (i && memcmp(*keys + (i - 1) * 8, *keys + i * 8, 8) >= 0) {
+			rc = fw_error_set(FW_ECORRUPT, "index keys out of order");
+			goto bad;
+		}
+	}
+	*n = (uint32_t)cnt;
+	goto done;
+bad:
+	{
+		char hex[FW_OID_HEXSZ + 1];
+		fw_oid_tohex(hex, oid);
+		rc = fw_error_wrap(FW_ECORRUPT, "index leaf %s", hex);
+	}
+done:
+	if (rc < 0) {
+		free(*keys);
+		free(*vals);
+		*keys = NULL;
+		*vals = NULL;
+	}
+	fw_buf_release(&b);
+	return rc;
+}
+
+static int
+ix_load(void *ctx, const fw_oid *oid, fw_ptree_loaded *out)
+{
+	fw_objstore *os = ctx;
+	struct ixl *x = calloc(1, sizeof(*x));
+	int rc;
+
+	if (x == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	if ((rc = ixl_read(os, oid, &out->n, &out->keys, &x->vals)) < 0) {
+		free(x);
+		return rc;
+	}
+	if ((out->sizes = malloc(out->n * sizeof(*out->sizes))) == NULL) {
+		free(x->vals);
+		free(x);
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	}
+	for (uint32_t i = 0; i < out->n; i++)
+		out->sizes[i] = 16;
+	out->user = x;
+	return 0;
+}
+
+static void
+ix_unload(void *ctx, fw_ptree_loaded *l)
+{
+	struct ixl *x = l->user;
+
+	(void)ctx;
+	if (x)
+		free(x->vals);
+	free(x);
+	l->user = NULL;
+}
+
+static int
+ix_patched_size(void *ctx, const fw_ptree_edit *e, fw_ptree_loaded *src, uint32_t row,
+    uint32_t *size)
+{
+	(void)ctx;
+	(void)e;
+	(void)src;
+	(void)row;
+	*size = 16;
+	return 0;
+}
+
+static int
+ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edits,
+    fw_ptree_child *out)
+{
+	fw_objstore *os = ctx;
+	fw_buf b = FW_BUF_INIT;
+	uint8_t v[8];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	fw_buf_addc(&b, IXL_VERSION);
+	fw_buf_add_varint(&b, n);
+	for (size_t i = 0; i < n; i++)
+		fw_buf_add(&b, ents[i].key, 8);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t = ents[i].edit >= 0 ? (uint64_t)edits[ents[i].edit].ref :
+		    ((struct ixl *)ents[i].src->user)->vals[ents[i].row];
+		put_be64(v, t);
+		if ((rc = fw_buf_add(&b, v, 8)) < 0)
+			goto done;
+	}
+	if ((rc = fw_obj_put(os, &out->oid, &out->stored, "ixl", b.data, b.len)) < 0)
+		goto done;
+	memcpy(out->key, ents[n - 1].key, 8);
+	out->count = n;
+	out->bytes = 16 * n;
+	out->nent = (uint32_t)n;
+	rc = 0;
+done:
+	fw_buf_release(&b);
+	return rc;
+}
+
+static const fw_ptree_leaf_ops ix_ops = { ix_load, ix_unload, ix_patched_size, ix_build };
+
+/* Index leaves of about 2 KiB (128 entries): 512 B to 8 KiB. */
+void
+fw_index_tree_init(fw_ptree *t, fw_objstore *os, void *ctx)
+{
+	(void)ctx;
+	memset(t, 0, sizeof(*t));
+	t->os = os;
+	t->klen = FW_IDKEY_LEN;
+	t->node_type = "node";
+	t->leaf_shape.min = 512;
+	t->leaf_shape.max = 8 << 10;
+	t->leaf_shape.lambda = 1536 / 0.9064;
+	t->node_shape.min = 1 << 10;
+	t->node_shape.max = 16 << 10;
+	t->node_shape.lambda = 3072 / 0.9064;
+	t->leaf = &ix_ops;
+	t->ctx = os;
+}
+
+void
+fw_index_reader_init(fw_index_reader *r, fw_objstore *os, const fw_ptree_root *root)
+{
+	memset(r, 0, sizeof(*r));
+	fw_index_tree_init(&r->t, os, NULL);
+	r->root = root;
+}
+
+void
+fw_index_reader_release(fw_index_reader *r)
+{
+	free(r->keys);
+	free(r->vals);
+	r->keys = NULL;
+	r->vals = NULL;
+	r->have = 0;
+}
+
+int
+fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time)
+{
+	fw_ptree_child leaf;
+	int rc;
+
+	if (r->root->empty)
+		return 0;
+	/* The cached leaf holds key when key <= its last key and > the previous
+	 * leaf's; lookups in key order rarely leave it. */
+	if (!r->have || memcmp(key, r->leaf.key, 8) > 0 ||
+	    (r->n && memcmp(key, r->keys, 8) < 0)) {
+		rc = fw_ptree_find_leaf(&r->t, r->root, key, &leaf);
+		if (rc == FW_ENOTFOUND)
+			return 0;
+		if (rc < 0)
+			return rc;
+		if (!r->have || fw_oid_cmp(&leaf.oid, &r->leaf.oid) != 0) {
+			fw_index_reader_release(r);
+			if ((rc = ixl_read(r->t.os, &leaf.oid, &r->n, &r->keys, &r->vals)) < 0)
+				return rc;
+			r->leaf = leaf;
+			r->have = 1;
+		}
+	}
+	uint32_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		int c = memcmp(r->keys + (size_t)mid * 8, key, 8);
+		if (c == 0) {
+			*time = r->vals[mid];
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+int
+fw_index_lookup(fw_objstore *os, const fw_ptree_root *root, const uint8_t key[8],
+    uint64_t *time)
+{
+	fw_index_reader r;
+	int rc;
+
+	fw_index_reader_init(&r, os, root);
+	rc = fw_index_reader_get(&r, key, time);
+	fw_index_reader_release(&r);
+	return rc;
+}

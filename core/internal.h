@@ -1,0 +1,180 @@
+/* core/internal.h - what core's files share and nothing outside core sees. */
+#ifndef FW_CORE_INTERNAL_H
+#define FW_CORE_INTERNAL_H
+
+#include <git2.h>
+
+#include "fw/store.h"
+#include "fw/column.h"
+#include "ptree.h"
+
+struct fw_store {
+	char *root;		/* the directory holding .fw */
+	char *dir;		/* .fw */
+	git_repository *repo;
+	fw_objstore *os;
+};
+
+/* Converts the last libgit2 error into an fw error prefixed with what. */
+int fw_git_error(int gitrc, const char *what, ...) __attribute__((format(printf, 2, 3)));
+
+/* Row keys: 8-byte big-endian arrival time, first 8 bytes of SHA-256(id). */
+#define FW_ROWKEY_LEN 16
+#define FW_IDKEY_LEN 8
+void fw_idhash(uint8_t out[8], const char *id, size_t len);
+
+/* The arrival time for a new batch: FW_NOW (ns) or the clock. */
+uint64_t fw_now_ns(void);
+
+/* --- schema --- */
+typedef struct fw_schema_col {
+	char *name;
+	fw_type type;
+	int required;
+} fw_schema_col;
+
+typedef struct fw_schema {
+	int strict;
+	fw_schema_col *cols;
+	size_t ncols;
+} fw_schema;
+
+int fw_schema_parse(fw_schema *out, const char *yaml, size_t len);
+int fw_schema_emit(const fw_schema *s, fw_buf *out);
+void fw_schema_release(fw_schema *s);
+/* Index of a column by name, or -1. */
+int fw_schema_find(const fw_schema *s, const char *name, size_t len);
+int fw_schema_add(fw_schema *s, const char *name, size_t len, fw_type type);
+
+/* --- versions: DATA and INDEX of a commit --- */
+typedef struct fw_roots {
+	fw_ptree_root data, index;
+} fw_roots;
+
+int fw_roots_format(const fw_roots *r, fw_buf *data_txt, fw_buf *index_txt);
+int fw_roots_parse(fw_roots *r, const char *data_txt, size_t dlen,
+    const char *index_txt, size_t ilen);
+
+/* Reads a commit's schema and roots. */
+int fw_commit_read(fw_store *s, const git_oid *commit, fw_schema *schema,
+    fw_roots *roots, char **schema_text);
+/* Writes a commit of these roots and schema; parents may be NULL/0. */
+int fw_commit_write(fw_store *s, git_oid *out, const fw_schema *schema,
+    const fw_roots *roots, const char *message, const git_oid *parents,
+    size_t nparents);
+
+/* Ref names. */
+int fw_ref_branch(fw_buf *out, const char *corpus, const char *branch);
+int fw_ref_current(fw_buf *out, const char *corpus);
+
+/* --- the two trees --- */
+void fw_data_tree_init(fw_ptree *t, fw_objstore *os, void *ctx);
+void fw_index_tree_init(fw_ptree *t, fw_objstore *os, void *ctx);
+
+/* Staged ops as read back from segments. */
+enum { FW_OP_PUT = 1, FW_OP_DEL = 2, FW_OP_PATCH = 3 };
+
+typedef struct fw_field {
+	const char *name;
+	uint32_t namelen;
+	uint8_t kind;
+	const char *payload;
+	uint32_t len;
+} fw_field;
+
+/* Encodes one staged op (the bytes a segment holds for it). */
+int fw_op_encode(fw_buf *out, int op, const char *id, size_t idlen,
+    const fw_field *fields, size_t nfields);
+/* Decodes an op's fields (after its type and length). fields is grown. */
+int fw_op_decode(const char *p, size_t len, const char **id, size_t *idlen,
+    fw_field **fields, size_t *nfields, size_t *cap);
+
+uint32_t fw_fields_size(const fw_field *f, size_t n);
+
+#endif
+
+/* --- row groups (the data tree's leaves) --- */
+
+/* A staged record's fields, owned (fields point into mem). */
+typedef struct fw_rec {
+	fw_field *f;
+	size_t n;
+	char *mem;
+} fw_rec;
+void fw_rec_free(fw_rec *r);
+/* The field named name, or NULL. */
+const fw_field *fw_rec_get(const fw_rec *r, const char *name, size_t len);
+
+typedef struct fw_rg_col {
+	char *name;
+	fw_type type;
+	fw_oid oid;
+	uint64_t stored;
+	fw_colstats st;
+	fw_column *dec;		/* decoded on demand */
+} fw_rg_col;
+
+typedef struct fw_rg {
+	uint32_t n;
+	fw_oid keys_oid;
+	uint64_t keys_stored, hdr_stored;
+	fw_rg_col *cols;
+	size_t ncols;
+	uint8_t *keys;		/* n * 16, when loaded */
+	uint32_t *sizes;
+} fw_rg;
+
+/* Loads a row group's header (and with keys set, its keys and sizes). */
+int fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys);
+void fw_rg_release(fw_rg *rg);
+/* The decoded column of that name, or NULL when the row group has none. */
+int fw_rg_column(fw_objstore *os, fw_rg *rg, const char *name, fw_column **out);
+
+/* What the data tree's leaf builder needs from a commit. */
+typedef struct fw_data_ctx {
+	fw_objstore *os;
+	fw_schema *schema;
+	/* The record of a level-0 edit (PUT: all fields; PATCH: the fields set). */
+	int (*edit_record)(void *arg, int64_t ref, fw_rec *out);
+	void *arg;
+	uint64_t columns_reused, columns_written;
+} fw_data_ctx;
+
+/* --- the id index --- */
+/* Looks up an id hash: 1 and *time when present, 0 when absent, <0 error. */
+int fw_index_lookup(fw_objstore *os, const fw_ptree_root *root,
+    const uint8_t key[8], uint64_t *time);
+
+/* A cache of index leaves for many lookups in key order. */
+typedef struct fw_index_reader {
+	fw_ptree t;
+	const fw_ptree_root *root;
+	fw_ptree_child leaf;
+	int have;
+	uint32_t n;
+	uint8_t *keys;
+	uint64_t *vals;
+} fw_index_reader;
+void fw_index_reader_init(fw_index_reader *r, fw_objstore *os, const fw_ptree_root *root);
+int fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time);
+void fw_index_reader_release(fw_index_reader *r);
+
+/* --- staged segments --- */
+typedef struct fw_seg {
+	char *path;
+	char branch[256];
+	uint64_t time;
+	uint64_t body;		/* offset of the first op */
+} fw_seg;
+
+/* Lists the sealed segments of a corpus in the order they were sealed. */
+int fw_seg_list(fw_store *s, const char *corpus, fw_seg **out, size_t *n);
+void fw_seg_list_free(fw_seg *segs, size_t n);
+/* Calls cb for every op of a segment: type, id, fields (borrowed), the op's
+ * offset and length in the file. */
+int fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
+    size_t idlen, const fw_field *f, size_t nf, uint64_t off, uint32_t len), void *arg);
+/* Reads one op back (pread). */
+int fw_seg_read_op(int fd, uint64_t off, uint32_t len, fw_buf *out);
+/* The real clock, ignoring FW_NOW (orders sealed segments). */
+uint64_t fw_clock_ns(void);

@@ -1,0 +1,505 @@
+/*
+ * Row groups: the leaves of the data tree. A row group is three kinds of
+ * object:
+ *   "rk"  the row keys (n * 16 bytes) then each row's size (varints);
+ *   "col" one per column (core/column.c);
+ *   "rg"  the header: u8 version (1), varint n, the rk id, varint its stored
+ *         size, varint ncols, then per column: varint name length, name,
+ *         u8 type, object id, varint stored size, and statistics (varints
+ *         count, nulls, bytes, kinds, nnum; f64 min, max, sum as LE bits).
+ * Keys live apart from the header so that relabelling a column rewrites the
+ * small header and that column only.
+ */
+#include "internal.h"
+#include "fw/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RG_VERSION 1
+
+void
+fw_rec_free(fw_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->f);
+	free(r->mem);
+	memset(r, 0, sizeof(*r));
+}
+
+const fw_field *
+fw_rec_get(const fw_rec *r, const char *name, size_t len)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->f[i].namelen == len && memcmp(r->f[i].name, name, len) == 0)
+			return &r->f[i];
+	return NULL;
+}
+
+uint32_t
+fw_fields_size(const fw_field *f, size_t n)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += f[i].namelen + f[i].len + 2;
+	return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+void
+fw_rg_release(fw_rg *rg)
+{
+	if (rg == NULL)
+		return;
+	for (size_t i = 0; i < rg->ncols; i++) {
+		free(rg->cols[i].name);
+		fw_column_release(rg->cols[i].dec);
+		free(rg->cols[i].dec);
+	}
+	free(rg->cols);
+	free(rg->keys);
+	free(rg->sizes);
+	memset(rg, 0, sizeof(*rg));
+}
+
+static uint64_t
+f64_bits(double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, 8);
+	return u;
+}
+
+static double
+bits_f64(uint64_t u)
+{
+	double d;
+
+	memcpy(&d, &u, 8);
+	return d;
+}
+
+int
+fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys)
+{
+	fw_buf b = FW_BUF_INIT;
+	fw_rd r;
+	uint8_t version;
+	uint64_t n, ncols, v;
+	const void *p;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = fw_obj_get(os, &b, oid, "rg")) < 0)
+		goto done;
+	fw_rd_init(&r, b.data, b.len);
+	if ((rc = fw_rd_u8(&r, &version)) < 0 || (rc = fw_rd_varint(&r, &n)) < 0 ||
+	    (rc = fw_rd_bytes(&r, &p, 32)) < 0 ||
+	    (rc = fw_rd_varint(&r, &out->keys_stored)) < 0 ||
+	    (rc = fw_rd_varint(&r, &ncols)) < 0)
+		goto bad;
+	if (version != RG_VERSION || n == 0 || n > UINT32_MAX || ncols > 4096) {
+		rc = fw_error_set(FW_ECORRUPT, "bad row group header");
+		goto bad;
+	}
+	out->n = (uint32_t)n;
+	memcpy(out->keys_oid.id, p, 32);
+	if ((out->cols = calloc(ncols ? ncols : 1, sizeof(*out->cols))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (uint64_t i = 0; i < ncols; i++) {
+		fw_rg_col *c = &out->cols[i];
+		uint8_t t;
+		uint64_t nl, mn, mx, sm;
+		if ((rc = fw_rd_varint(&r, &nl)) < 0 || nl > 1024 ||
+		    (rc = fw_rd_bytes(&r, &p, nl)) < 0) {
+			rc = rc < 0 ? rc : fw_error_set(FW_ECORRUPT, "bad column name");
+			goto bad;
+		}
+		if ((c->name = strndup(p, nl)) == NULL) {
+			rc = fw_error_set(FW_ENOMEM, "out of memory");
+			goto done;
+		}
+		out->ncols++;
+		if ((rc = fw_rd_u8(&r, &t)) < 0 || (rc = fw_rd_bytes(&r, &p, 32)) < 0)
+			goto bad;
+		if (t < FW_TYPE_STR || t > FW_TYPE_JSON) {
+			rc = fw_error_set(FW_ECORRUPT, "bad column type");
+			goto bad;
+		}
+		c->type = (fw_type)t;
+		memcpy(c->oid.id, p, 32);
+		if ((rc = fw_rd_varint(&r, &c->stored)) < 0 ||
+		    (rc = fw_rd_varint(&r, &c->st.count)) < 0 ||
+		    (rc = fw_rd_varint(&r, &c->st.nulls)) < 0 ||
+		    (rc = fw_rd_varint(&r, &c->st.bytes)) < 0 ||
+		    (rc = fw_rd_varint(&r, &v)) < 0 ||
+		    (rc = fw_rd_varint(&r, &c->st.nnum)) < 0 ||
+		    (rc = fw_rd_u64(&r, &mn)) < 0 || (rc = fw_rd_u64(&r, &mx)) < 0 ||
+		    (rc = fw_rd_u64(&r, &sm)) < 0)
+			goto bad;
+		c->st.kinds = (uint32_t)v;
+		c->st.min = bits_f64(mn);
+		c->st.max = bits_f64(mx);
+		c->st.sum = bits_f64(sm);
+		if (c->st.count != n) {
+			rc = fw_error_set(FW_ECORRUPT, "column row count differs from the header");
+			goto bad;
+		}
+	}
+	if (fw_rd_left(&r) != 0) {
+		rc = fw_error_set(FW_ECORRUPT, "trailing bytes in row group header");
+		goto bad;
+	}
+	if (keys) {
+		if ((rc = fw_obj_get(os, &b, &out->keys_oid, "rk")) < 0)
+			goto done;
+		fw_rd_init(&r, b.data, b.len);
+		out->keys = malloc(n * 16);
+		out->sizes = malloc(n * sizeof(*out->sizes));
+		if (!out->keys || !out->sizes) {
+			rc = fw_error_set(FW_ENOMEM, "out of memory");
+			goto done;
+		}
+		if ((rc = fw_rd_bytes(&r, &p, n * 16)) < 0)
+			goto bad;
+		memcpy(out->keys, p, n * 16);
+		for (uint64_t i = 0; i < n; i++) {
+			if ((rc = fw_rd_varint(&r, &v)) < 0)
+				goto bad;
+			out->sizes[i] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+			if (i && memcmp(out->keys + (i - 1) * 16, out->keys + i * 16, 16) >= 0) {
+				rc = fw_error_set(FW_ECORRUPT, "row keys out of order");
+				goto bad;
+			}
+		}
+	}
+	goto done;
+bad:
+	{
+		char hex[FW_OID_HEXSZ + 1];
+		fw_oid_tohex(hex, oid);
+		rc = fw_error_wrap(FW_ECORRUPT, "row group %s", hex);
+	}
+done:
+	if (rc < 0)
+		fw_rg_release(out);
+	fw_buf_release(&b);
+	return rc;
+}
+
+int
+fw_rg_column(fw_objstore *os, fw_rg *rg, const char *name, fw_column **out)
+{
+	fw_buf b = FW_BUF_INIT;
+	int rc = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < rg->ncols; i++) {
+		fw_rg_col *c = &rg->cols[i];
+		if (strcmp(c->name, name) != 0)
+			continue;
+		if (c->dec == NULL) {
+			fw_column *d = calloc(1, sizeof(*d));
+			if (d == NULL)
+				return fw_error_set(FW_ENOMEM, "out of memory");
+			if ((rc = fw_obj_get(os, &b, &c->oid, "col")) < 0 ||
+			    (rc = fw_column_decode(d, c->name, c->type, b.data, b.len)) < 0) {
+				free(d);
+				if (rc == FW_ECORRUPT && strncmp(fw_error_last(), "object", 6) != 0) {
+					char hex[FW_OID_HEXSZ + 1];
+					fw_oid_tohex(hex, &c->oid);
+					fw_error_wrap(rc, "column object %s", hex);
+				}
+				goto done;
+			}
+			if (d->n != rg->n) {
+				rc = fw_error_set(FW_ECORRUPT, "column '%s' has %u rows, its row group %u",
+				    name, d->n, rg->n);
+				fw_column_release(d);
+				free(d);
+				goto done;
+			}
+			c->dec = d;
+		}
+		*out = c->dec;
+		break;
+	}
+done:
+	fw_buf_release(&b);
+	return rc;
+}
+
+/* --- the data tree's leaf operations --- */
+
+static int
+data_load(void *ctxp, const fw_oid *oid, fw_ptree_loaded *out)
+{
+	fw_data_ctx *ctx = ctxp;
+	fw_rg *rg = calloc(1, sizeof(*rg));
+	int rc;
+
+	if (rg == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	if ((rc = fw_rg_load(ctx->os, rg, oid, 1)) < 0) {
+		free(rg);
+		return rc;
+	}
+	out->n = rg->n;
+	out->keys = rg->keys;
+	out->sizes = rg->sizes;
+	rg->keys = NULL;
+	rg->sizes = NULL;
+	out->user = rg;
+	return 0;
+}
+
+static void
+data_unload(void *ctx, fw_ptree_loaded *l)
+{
+	(void)ctx;
+	fw_rg_release(l->user);
+	free(l->user);
+	l->user = NULL;
+}
+
+static int
+kind_of_field(const fw_field *f)
+{
+	return f ? f->kind : FW_KIND_MISSING;
+}
+
+static int
+data_patched_size(void *ctxp, const fw_ptree_edit *e, fw_ptree_loaded *src,
+    uint32_t row, uint32_t *size)
+{
+	fw_data_ctx *ctx = ctxp;
+	fw_rg *rg = src->user;
+	fw_rec rec = { 0 };
+	int64_t s = src->sizes[row];
+	int rc;
+
+	if ((rc = ctx->edit_record(ctx->arg, e->ref, &rec)) < 0)
+		return rc;
+	for (size_t i = 0; i < rec.n; i++) {
+		const fw_field *f = &rec.f[i];
+		char name[1100];
+		fw_column *c;
+		snprintf(name, sizeof(name), "%.*s", (int)f->namelen, f->name);
+		if ((rc = fw_rg_column(ctx->os, rg, name, &c)) < 0)
+			goto done;
+		if (c && c->kind[row] != FW_KIND_MISSING)
+			s -= f->namelen + (c->off[row + 1] - c->off[row]) + 2;
+		s += f->namelen + f->len + 2;
+	}
+	*size = s < 0 ? 0 : s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+done:
+	fw_rec_free(&rec);
+	return rc;
+}
+
+static int
+put_column(fw_data_ctx *ctx, const fw_column *c, fw_rg_col *out)
+{
+	fw_buf b = FW_BUF_INIT;
+	int rc;
+
+	fw_column_stats(c, &out->st);
+	if ((rc = fw_column_encode(c, &b)) < 0)
+		goto done;
+	rc = fw_obj_put(ctx->os, &out->oid, &out->stored, "col", b.data, b.len);
+	ctx->columns_written++;
+done:
+	fw_buf_release(&b);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edits,
+    fw_ptree_child *out)
+{
+	fw_data_ctx *ctx = ctxp;
+	fw_rec *recs = NULL;
+	fw_rg_col *cols = NULL;
+	const char **cname = NULL;
+	size_t ncols = 0;
+	fw_buf b = FW_BUF_INIT;
+	fw_ptree_loaded *whole = NULL;
+	uint64_t stored = 0, bytes = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((recs = calloc(n, sizeof(*recs))) == NULL ||
+	    (cols = calloc(ctx->schema->ncols + 1, sizeof(*cols))) == NULL ||
+	    (cname = calloc(ctx->schema->ncols + 1, sizeof(*cname))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ents[i].edit >= 0 &&
+		    (rc = ctx->edit_record(ctx->arg, edits[ents[i].edit].ref, &recs[i])) < 0)
+			goto done;
+	/* The whole of one old row group, in order: its untouched columns stay. */
+	if (n > 0 && ents[0].src && ents[0].src->n == n) {
+		whole = ents[0].src;
+		for (size_t i = 0; i < n && whole; i++)
+			if (ents[i].src != whole || ents[i].row != i)
+				whole = NULL;
+	}
+	for (size_t k = 0; k < ctx->schema->ncols; k++) {
+		const char *name = ctx->schema->cols[k].name;
+		size_t nlen = strlen(name);
+		int touched = 0, present = 0;
+		fw_rg_col *oldc = NULL;
+
+		for (size_t i = 0; i < n; i++) {
+			if (ents[i].edit < 0)
+				continue;
+			if (edits[ents[i].edit].op == FW_EDIT_PUT ||
+			    fw_rec_get(&recs[i], name, nlen)) {
+				touched = 1;
+				break;
+			}
+		}
+		if (whole) {
+			fw_rg *rg = whole->user;
+			for (size_t c = 0; c < rg->ncols; c++)
+				if (strcmp(rg->cols[c].name, name) == 0)
+					oldc = &rg->cols[c];
+			if (!touched) {
+				if (oldc) {
+					cols[ncols] = *oldc;
+					cols[ncols].name = NULL;
+					cols[ncols].dec = NULL;
+					cols[ncols].type = ctx->schema->cols[k].type;
+					cname[ncols] = name;
+					stored += oldc->stored;
+					ncols++;
+					ctx->columns_reused++;
+				}
+				continue;
+			}
+		}
+		fw_column col;
+		fw_column_init(&col, name, ctx->schema->cols[k].type);
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			const fw_field *f = ents[i].edit >= 0 ? fw_rec_get(&recs[i], name, nlen) : NULL;
+			int from_old = ents[i].src && (ents[i].edit < 0 ||
+			    (edits[ents[i].edit].op == FW_EDIT_PATCH && f == NULL));
+			if (from_old) {
+				fw_column *oc;
+				uint32_t r = ents[i].row;
+				if ((rc = fw_rg_column(ctx->os, ents[i].src->user, name, &oc)) < 0)
+					break;
+				if (oc == NULL || oc->kind[r] == FW_KIND_MISSING) {
+					rc = fw_column_append(&col, FW_KIND_MISSING, NULL, 0);
+				} else {
+					present = 1;
+					rc = fw_column_append(&col, oc->kind[r], oc->data + oc->off[r],
+					    oc->off[r + 1] - oc->off[r]);
+				}
+			} else {
+				if (kind_of_field(f) != FW_KIND_MISSING)
+					present = 1;
+				rc = fw_column_append(&col, kind_of_field(f), f ? f->payload : NULL,
+				    f ? f->len : 0);
+			}
+		}
+		if (rc == 0 && present) {
+			cols[ncols].name = NULL;
+			cols[ncols].type = col.type;
+			cname[ncols] = name;
+			if ((rc = put_column(ctx, &col, &cols[ncols])) == 0)
+				stored += cols[ncols++].stored;
+		}
+		fw_column_release(&col);
+		if (rc < 0)
+			goto done;
+	}
+	/* keys and sizes */
+	uint64_t kstored = 0, hstored = 0;
+	fw_oid koid;
+	fw_buf_reset(&b);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = fw_buf_add(&b, ents[i].key, 16)) < 0)
+			goto done;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = fw_buf_add_varint(&b, ents[i].size)) < 0)
+			goto done;
+		bytes += ents[i].size;
+	}
+	if ((rc = fw_obj_put(ctx->os, &koid, &kstored, "rk", b.data, b.len)) < 0)
+		goto done;
+	/* header */
+	fw_buf_reset(&b);
+	fw_buf_addc(&b, RG_VERSION);
+	fw_buf_add_varint(&b, n);
+	fw_buf_add(&b, koid.id, 32);
+	fw_buf_add_varint(&b, kstored);
+	fw_buf_add_varint(&b, ncols);
+	for (size_t c = 0; c < ncols; c++) {
+		const fw_colstats *st = &cols[c].st;
+		size_t nl = strlen(cname[c]);
+		fw_buf_add_varint(&b, nl);
+		fw_buf_add(&b, cname[c], nl);
+		fw_buf_addc(&b, (char)cols[c].type);
+		fw_buf_add(&b, cols[c].oid.id, 32);
+		fw_buf_add_varint(&b, cols[c].stored);
+		fw_buf_add_varint(&b, st->count);
+		fw_buf_add_varint(&b, st->nulls);
+		fw_buf_add_varint(&b, st->bytes);
+		fw_buf_add_varint(&b, st->kinds);
+		fw_buf_add_varint(&b, st->nnum);
+		fw_buf_add_u64(&b, f64_bits(st->min));
+		fw_buf_add_u64(&b, f64_bits(st->max));
+		if ((rc = fw_buf_add_u64(&b, f64_bits(st->sum))) < 0)
+			goto done;
+	}
+	if ((rc = fw_obj_put(ctx->os, &out->oid, &hstored, "rg", b.data, b.len)) < 0)
+		goto done;
+	memcpy(out->key, ents[n - 1].key, 16);
+	out->count = n;
+	out->bytes = bytes;
+	out->stored = stored + kstored + hstored;
+	out->nent = (uint32_t)n;
+	rc = 0;
+done:
+	if (recs)
+		for (size_t i = 0; i < n; i++)
+			fw_rec_free(&recs[i]);
+	free(recs);
+	free(cols);
+	free(cname);
+	fw_buf_release(&b);
+	return rc;
+}
+
+static const fw_ptree_leaf_ops data_leaf_ops = {
+	data_load, data_unload, data_patched_size, data_build,
+};
+
+/*
+ * Row groups of about 2 MiB of record bytes: at least 512 KiB, at most 8 MiB,
+ * Weibull(k = 4) beyond the minimum with a mean of 1.5 MiB. Internal nodes:
+ * 1 KiB to 16 KiB, mean about 4 KiB. Documented in man/fw-store.5.
+ */
+void
+fw_data_tree_init(fw_ptree *t, fw_objstore *os, void *ctx)
+{
+	memset(t, 0, sizeof(*t));
+	t->os = os;
+	t->klen = FW_ROWKEY_LEN;
+	t->node_type = "node";
+	t->leaf_shape.min = 512 << 10;
+	t->leaf_shape.max = 8 << 20;
+	t->leaf_shape.lambda = (1.5 * (1 << 20)) / 0.9064;
+	t->node_shape.min = 1 << 10;
+	t->node_shape.max = 16 << 10;
+	t->node_shape.lambda = 3072 / 0.9064;
+	t->leaf = &data_leaf_ops;
+	t->ctx = ctx;
+}

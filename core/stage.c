@@ -1,0 +1,586 @@
+/*
+ * Staging. `fw add` writes one segment file per batch under
+ * .fw/stage/<corpus>/: first as .tmp-*, fsynced, then sealed by a rename to
+ * seg-<sealing time in ns, 20 digits>-<pid>-<n>.fws, and the directory is
+ * fsynced. A segment is all of a batch or nothing, and many writers never wait
+ * for each other. Format:
+ *   "FWSEG1\n", varint branch length, branch, u64 arrival time (ns, LE),
+ *   then ops: u8 op (1 put, 2 delete, 3 patch), varint body length, body:
+ *   varint id length, id, varint field count, fields: varint name length,
+ *   name, u8 kind, varint payload length, payload.
+ */
+#include "internal.h"
+#include "fw/error.h"
+#include "fw/json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SEG_MAGIC "FWSEG1\n"
+
+int
+fw_op_encode(fw_buf *out, int op, const char *id, size_t idlen,
+    const fw_field *fields, size_t nfields)
+{
+	fw_buf body = FW_BUF_INIT;
+	int rc;
+
+	fw_buf_add_varint(&body, idlen);
+	fw_buf_add(&body, id, idlen);
+	fw_buf_add_varint(&body, nfields);
+	for (size_t i = 0; i < nfields; i++) {
+		fw_buf_add_varint(&body, fields[i].namelen);
+		fw_buf_add(&body, fields[i].name, fields[i].namelen);
+		fw_buf_addc(&body, (char)fields[i].kind);
+		fw_buf_add_varint(&body, fields[i].len);
+		if ((rc = fw_buf_add(&body, fields[i].payload, fields[i].len)) < 0)
+			goto done;
+	}
+	if ((rc = fw_buf_addc(out, (char)op)) < 0 ||
+	    (rc = fw_buf_add_varint(out, body.len)) < 0 ||
+	    (rc = fw_buf_add(out, body.data, body.len)) < 0)
+		goto done;
+done:
+	fw_buf_release(&body);
+	return rc;
+}
+
+int
+fw_op_decode(const char *p, size_t len, const char **id, size_t *idlen,
+    fw_field **fields, size_t *nfields, size_t *cap)
+{
+	fw_rd r;
+	uint64_t v, nf;
+	const void *q;
+	int rc;
+
+	fw_rd_init(&r, p, len);
+	if ((rc = fw_rd_varint(&r, &v)) < 0 || (rc = fw_rd_bytes(&r, &q, v)) < 0)
+		return fw_error_set(FW_ECORRUPT, "bad staged op");
+	*id = q;
+	*idlen = v;
+	if ((rc = fw_rd_varint(&r, &nf)) < 0 || nf > len)
+		return fw_error_set(FW_ECORRUPT, "bad staged op");
+	if (nf > *cap) {
+		fw_field *f = realloc(*fields, nf * sizeof(*f));
+		if (f == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		*fields = f;
+		*cap = nf;
+	}
+	for (uint64_t i = 0; i < nf; i++) {
+		fw_field *f = &(*fields)[i];
+		uint8_t k;
+		if ((rc = fw_rd_varint(&r, &v)) < 0 || (rc = fw_rd_bytes(&r, &q, v)) < 0 ||
+		    v > 1024)
+			return fw_error_set(FW_ECORRUPT, "bad staged field");
+		f->name = q;
+		f->namelen = (uint32_t)v;
+		if ((rc = fw_rd_u8(&r, &k)) < 0 || k >= FW_KIND_COUNT ||
+		    (rc = fw_rd_varint(&r, &v)) < 0 || (rc = fw_rd_bytes(&r, &q, v)) < 0)
+			return fw_error_set(FW_ECORRUPT, "bad staged field");
+		f->kind = k;
+		f->payload = q;
+		f->len = (uint32_t)v;
+	}
+	if (fw_rd_left(&r) != 0)
+		return fw_error_set(FW_ECORRUPT, "bad staged op");
+	*nfields = nf;
+	return 0;
+}
+
+/* --- writing a segment --- */
+
+struct add_ctx {
+	const fw_schema *schema;
+	int patch;
+	FILE *f;
+	const char *path;
+	uint64_t records;
+};
+
+static int
+type_ok(fw_type t, fw_kind k, const char *payload, size_t len)
+{
+	switch (t) {
+	case FW_TYPE_STR: return k == FW_KIND_STRING;
+	case FW_TYPE_BOOL: return k == FW_KIND_TRUE || k == FW_KIND_FALSE;
+	case FW_TYPE_F64: return k == FW_KIND_NUMBER;
+	case FW_TYPE_I64:
+		return k == FW_KIND_NUMBER && memchr(payload, '.', len) == NULL &&
+		    memchr(payload, 'e', len) == NULL && memchr(payload, 'E', len) == NULL;
+	case FW_TYPE_JSON: return 1;
+	}
+	return 0;
+}
+
+static const char *
+kind_name(fw_kind k)
+{
+	static const char *const n[] = { "missing", "null", "a boolean", "a boolean",
+	    "a number", "a string", "an array", "an object" };
+	return n[k];
+}
+
+static int
+add_map(void *arg, struct json_object *rec, fw_buf *out)
+{
+	struct add_ctx *c = arg;
+	struct json_object *idv;
+	fw_field *fields = NULL;
+	fw_buf scratch = FW_BUF_INIT;
+	size_t n = 0, nkeys;
+	size_t *offs = NULL;
+	int rc = 0;
+
+	if (!json_object_is_type(rec, json_type_object))
+		return fw_error_set(FW_EINVALID, "a record must be a JSON object");
+	if (!json_object_object_get_ex(rec, "id", &idv) ||
+	    !json_object_is_type(idv, json_type_string) ||
+	    json_object_get_string_len(idv) == 0)
+		return fw_error_set(FW_EINVALID, "\"id\" must be a non-empty string");
+	nkeys = (size_t)json_object_object_length(rec);
+	fields = calloc(nkeys + 1, sizeof(*fields));
+	offs = calloc(nkeys + 1, sizeof(*offs));
+	if (!fields || !offs) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	/* Payloads go to scratch first (it may move); names stay in json-c. */
+	json_object_object_foreach(rec, key, val) {
+		fw_field *f = &fields[n];
+		size_t klen = strlen(key);
+		if (c->patch && strcmp(key, "id") == 0)
+			continue;
+		f->name = key;
+		f->namelen = (uint32_t)klen;
+		offs[n] = scratch.len;
+		switch (json_object_get_type(val)) {
+		case json_type_null: f->kind = FW_KIND_NULL; break;
+		case json_type_boolean:
+			f->kind = json_object_get_boolean(val) ? FW_KIND_TRUE : FW_KIND_FALSE;
+			break;
+		case json_type_int:
+		case json_type_double:
+			f->kind = FW_KIND_NUMBER;
+			rc = fw_buf_adds(&scratch, fw_json_number_text(val));
+			break;
+		case json_type_string:
+			f->kind = FW_KIND_STRING;
+			rc = fw_buf_add(&scratch, json_object_get_string(val),
+			    (size_t)json_object_get_string_len(val));
+			break;
+		case json_type_array:
+		case json_type_object:
+			f->kind = json_object_is_type(val, json_type_array) ?
+			    FW_KIND_ARRAY : FW_KIND_OBJECT;
+			rc = fw_json_canon(&scratch, val);
+			break;
+		}
+		if (rc < 0)
+			goto done;
+		f->len = (uint32_t)(scratch.len - offs[n]);
+		int col = fw_schema_find(c->schema, key, klen);
+		if (c->schema->strict && col < 0) {
+			rc = fw_error_set(FW_EINVALID, "\"%s\" is not in the schema (strict)", key);
+			goto done;
+		}
+		if (c->schema->strict && col >= 0 && f->kind != FW_KIND_NULL &&
+		    !type_ok(c->schema->cols[col].type, f->kind, scratch.data + offs[n], f->len)) {
+			rc = fw_error_set(FW_EINVALID, "\"%s\" is %s, schema says %s", key,
+			    kind_name(f->kind), fw_type_name(c->schema->cols[col].type));
+			goto done;
+		}
+		if (col >= 0 && c->schema->cols[col].required && f->kind == FW_KIND_NULL) {
+			rc = fw_error_set(FW_EINVALID, "\"%s\" is required and is null", key);
+			goto done;
+		}
+		n++;
+	}
+	if (!c->patch)
+		for (size_t k = 0; k < c->schema->ncols; k++) {
+			const fw_schema_col *sc = &c->schema->cols[k];
+			if (sc->required && !json_object_object_get_ex(rec, sc->name, NULL)) {
+				rc = fw_error_set(FW_EINVALID, "required field \"%s\" is missing",
+				    sc->name);
+				goto done;
+			}
+		}
+	if (c->patch && n == 0) {
+		rc = fw_error_set(FW_EINVALID, "a patch must set at least one field");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		fields[i].payload = scratch.data ? scratch.data + offs[i] : "";
+	rc = fw_op_encode(out, c->patch ? FW_OP_PATCH : FW_OP_PUT,
+	    json_object_get_string(idv), (size_t)json_object_get_string_len(idv), fields, n);
+done:
+	free(fields);
+	free(offs);
+	fw_buf_release(&scratch);
+	return rc;
+}
+
+static int
+add_sink(void *arg, const char *bytes, size_t len, size_t nrecords)
+{
+	struct add_ctx *c = arg;
+
+	if (len && fwrite(bytes, 1, len, c->f) != len)
+		return fw_error_errno("cannot write %s", c->path);
+	c->records += nrecords;
+	return 0;
+}
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return fw_error_errno("cannot open %s", dir);
+	if (fsync(fd) < 0) {
+		close(fd);
+		return fw_error_errno("cannot sync %s", dir);
+	}
+	close(fd);
+	return 0;
+}
+
+struct seg_writer {
+	char dir[4096];
+	char tmp[4200];
+	FILE *f;
+};
+
+static int
+seg_begin(fw_store *s, struct seg_writer *w, const char *corpus, const char *branch,
+    uint64_t time)
+{
+	static unsigned seq;
+	char base[4096];
+	fw_buf h = FW_BUF_INIT;
+	int rc = 0;
+
+	snprintf(base, sizeof(base), "%s/stage", s->dir);
+	snprintf(w->dir, sizeof(w->dir), "%s/stage/%s", s->dir, corpus);
+	if ((mkdir(base, 0777) < 0 && errno != EEXIST) ||
+	    (mkdir(w->dir, 0777) < 0 && errno != EEXIST))
+		return fw_error_errno("cannot create %s", w->dir);
+	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp-%d-%u-%llu", w->dir, (int)getpid(), seq++,
+	    (unsigned long long)time);
+	if ((w->f = fopen(w->tmp, "wbx")) == NULL)
+		return fw_error_errno("cannot create %s", w->tmp);
+	fw_buf_adds(&h, SEG_MAGIC);
+	fw_buf_add_varint(&h, strlen(branch));
+	fw_buf_adds(&h, branch);
+	fw_buf_add_u64(&h, time);
+	if (fwrite(h.data, 1, h.len, w->f) != h.len)
+		rc = fw_error_errno("cannot write %s", w->tmp);
+	fw_buf_release(&h);
+	return rc;
+}
+
+static void
+seg_abort(struct seg_writer *w)
+{
+	if (w->f) {
+		fclose(w->f);
+		unlink(w->tmp);
+		w->f = NULL;
+	}
+}
+
+static int
+seg_seal(struct seg_writer *w)
+{
+	static unsigned seq;
+	char final[4400];
+	int rc;
+
+	if (fflush(w->f) != 0 || fsync(fileno(w->f)) < 0) {
+		rc = fw_error_errno("cannot write %s", w->tmp);
+		seg_abort(w);
+		return rc;
+	}
+	fclose(w->f);
+	w->f = NULL;
+	fw_crash_point("segment written");
+	snprintf(final, sizeof(final), "%s/seg-%020llu-%d-%u.fws", w->dir,
+	    (unsigned long long)fw_clock_ns(), (int)getpid(), seq++);
+	if (rename(w->tmp, final) < 0) {
+		rc = fw_error_errno("cannot seal %s", final);
+		unlink(w->tmp);
+		return rc;
+	}
+	fw_crash_point("segment sealed");
+	return fsync_dir(w->dir);
+}
+
+static int
+branch_schema(fw_store *s, const char *corpus, fw_buf *branch, fw_schema *schema)
+{
+	fw_buf ref = FW_BUF_INIT;
+	git_oid head;
+	int rc;
+
+	if ((rc = fw_corpus_current_branch(s, corpus, branch)) < 0)
+		return rc;
+	fw_ref_branch(&ref, corpus, branch->data);
+	rc = git_reference_name_to_id(&head, s->repo, ref.data);
+	fw_buf_release(&ref);
+	if (rc < 0)
+		return fw_git_error(rc, "cannot read branch %s@%s", corpus, branch->data);
+	return fw_commit_read(s, &head, schema, NULL, NULL);
+}
+
+int
+fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
+    const char *const *files, size_t nfiles, const fw_stage_opts *o)
+{
+	struct seg_writer w = { .f = NULL };
+	struct add_ctx c = { 0 };
+	fw_buf branch = FW_BUF_INIT;
+	fw_schema schema = { 0 };
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = branch_schema(s, corpus, &branch, &schema)) < 0)
+		goto done;
+	if ((rc = seg_begin(s, &w, corpus, branch.data, fw_now_ns())) < 0)
+		goto done;
+	c.schema = &schema;
+	c.patch = o->patch;
+	c.f = w.f;
+	c.path = w.tmp;
+	for (size_t i = 0; i < nfiles; i++) {
+		fw_import_opts io = { o->format, o->threads, add_map, add_sink,
+		    o->progress, &c };
+		fw_import_stats st;
+		if ((rc = fw_import_file(&st, files[i], &io)) < 0)
+			goto done;
+		res->bytes_in += st.bytes_in;
+	}
+	res->records = c.records;
+	rc = seg_seal(&w);
+done:
+	seg_abort(&w);
+	fw_schema_release(&schema);
+	fw_buf_release(&branch);
+	return rc;
+}
+
+int
+fw_stage_rm(fw_store *s, const char *corpus, const char *const *ids, size_t n)
+{
+	struct seg_writer w = { .f = NULL };
+	fw_buf branch = FW_BUF_INIT, op = FW_BUF_INIT;
+	int rc;
+
+	if ((rc = fw_corpus_current_branch(s, corpus, &branch)) < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++)
+		if (!*ids[i] || !fw_utf8_valid(ids[i], strlen(ids[i]))) {
+			rc = fw_error_set(FW_EINVALID, "bad id '%s': ids are non-empty UTF-8", ids[i]);
+			goto done;
+		}
+	if ((rc = seg_begin(s, &w, corpus, branch.data, fw_now_ns())) < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		fw_buf_reset(&op);
+		if ((rc = fw_op_encode(&op, FW_OP_DEL, ids[i], strlen(ids[i]), NULL, 0)) < 0)
+			goto done;
+		if (fwrite(op.data, 1, op.len, w.f) != op.len) {
+			rc = fw_error_errno("cannot write %s", w.tmp);
+			goto done;
+		}
+	}
+	rc = seg_seal(&w);
+done:
+	seg_abort(&w);
+	fw_buf_release(&branch);
+	fw_buf_release(&op);
+	return rc;
+}
+
+/* --- reading segments --- */
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const fw_seg *)a)->path, ((const fw_seg *)b)->path);
+}
+
+void
+fw_seg_list_free(fw_seg *segs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(segs[i].path);
+	free(segs);
+}
+
+static int
+seg_header(fw_seg *sg)
+{
+	unsigned char hdr[7 + 10 + 256 + 8];
+	FILE *f = fopen(sg->path, "rb");
+	size_t n;
+	fw_rd r;
+	uint64_t blen, t;
+	const void *p;
+
+	if (f == NULL)
+		return fw_error_errno("cannot open %s", sg->path);
+	n = fread(hdr, 1, sizeof(hdr), f);
+	fclose(f);
+	fw_rd_init(&r, hdr, n);
+	if (n < 7 || memcmp(hdr, SEG_MAGIC, 7) != 0 || fw_rd_bytes(&r, &p, 7) < 0 ||
+	    fw_rd_varint(&r, &blen) < 0 || blen >= sizeof(sg->branch) ||
+	    fw_rd_bytes(&r, &p, blen) < 0 || fw_rd_u64(&r, &t) < 0)
+		return fw_error_set(FW_ECORRUPT, "staged segment %s is corrupt: bad header",
+		    sg->path);
+	memcpy(sg->branch, p, blen);
+	sg->branch[blen] = '\0';
+	sg->time = t;
+	sg->body = (uint64_t)(r.p - hdr);
+	return 0;
+}
+
+int
+fw_seg_list(fw_store *s, const char *corpus, fw_seg **out, size_t *nout)
+{
+	char dir[4096];
+	DIR *d;
+	struct dirent *de;
+	fw_seg *segs = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*nout = 0;
+	snprintf(dir, sizeof(dir), "%s/stage/%s", s->dir, corpus);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : fw_error_errno("cannot read %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (strncmp(de->d_name, "seg-", 4) != 0 || l < 8 ||
+		    strcmp(de->d_name + l - 4, ".fws") != 0)
+			continue;
+		fw_seg *ns = realloc(segs, (n + 1) * sizeof(*ns));
+		if (ns == NULL) {
+			rc = fw_error_set(FW_ENOMEM, "out of memory");
+			goto done;
+		}
+		segs = ns;
+		memset(&segs[n], 0, sizeof(segs[n]));
+		if (asprintf(&segs[n].path, "%s/%s", dir, de->d_name) < 0) {
+			rc = fw_error_set(FW_ENOMEM, "out of memory");
+			goto done;
+		}
+		n++;
+	}
+	qsort(segs, n, sizeof(*segs), name_cmp);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = seg_header(&segs[i])) < 0)
+			goto done;
+done:
+	closedir(d);
+	if (rc < 0) {
+		fw_seg_list_free(segs, n);
+		return rc;
+	}
+	*out = segs;
+	*nout = n;
+	return 0;
+}
+
+int
+fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
+    size_t idlen, const fw_field *f, size_t nf, uint64_t off, uint32_t len), void *arg)
+{
+	FILE *f = fopen(seg->path, "rb");
+	fw_buf body = FW_BUF_INIT;
+	fw_field *fields = NULL;
+	size_t cap = 0;
+	uint64_t off = seg->body;
+	int rc = 0;
+
+	if (f == NULL)
+		return fw_error_errno("cannot open %s", seg->path);
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	if (fseeko(f, (off_t)off, SEEK_SET) < 0) {
+		rc = fw_error_errno("cannot read %s", seg->path);
+		goto done;
+	}
+	for (;;) {
+		int op = getc(f), c, shift = 0;
+		uint64_t len = 0;
+		if (op == EOF)
+			break;
+		off++;
+		do {
+			c = getc(f);
+			if (c == EOF || shift > 35) {
+				rc = fw_error_set(FW_ECORRUPT, "staged segment %s is corrupt: truncated",
+				    seg->path);
+				goto done;
+			}
+			len |= (uint64_t)(c & 0x7f) << shift;
+			shift += 7;
+			off++;
+		} while (c & 0x80);
+		if (op < FW_OP_PUT || op > FW_OP_PATCH || len > UINT32_MAX) {
+			rc = fw_error_set(FW_ECORRUPT, "staged segment %s is corrupt: bad op", seg->path);
+			goto done;
+		}
+		fw_buf_reset(&body);
+		if ((rc = fw_buf_grow(&body, len)) < 0)
+			goto done;
+		if (fread(body.data, 1, len, f) != len) {
+			rc = fw_error_set(FW_ECORRUPT, "staged segment %s is corrupt: truncated",
+			    seg->path);
+			goto done;
+		}
+		body.len = len;
+		const char *id;
+		size_t idlen, nf;
+		if ((rc = fw_op_decode(body.data, len, &id, &idlen, &fields, &nf, &cap)) < 0) {
+			rc = fw_error_wrap(rc, "staged segment %s", seg->path);
+			goto done;
+		}
+		if ((rc = cb(arg, op, id, idlen, fields, nf, off, (uint32_t)len)) != 0)
+			goto done;
+		off += len;
+	}
+done:
+	free(fields);
+	fw_buf_release(&body);
+	fclose(f);
+	return rc;
+}
+
+int
+fw_seg_read_op(int fd, uint64_t off, uint32_t len, fw_buf *out)
+{
+	fw_buf_reset(out);
+	if (fw_buf_grow(out, len) < 0)
+		return FW_ENOMEM;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(fd, out->data + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fw_error_set(FW_ECORRUPT, "staged op cut short");
+		got += (size_t)n;
+	}
+	out->len = len;
+	out->data[len] = '\0';
+	return 0;
+}

@@ -1,0 +1,217 @@
+#include "internal.h"
+#include "fw/error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/sha.h>
+
+int
+fw_git_error(int gitrc, const char *what, ...)
+{
+	const git_error *e = git_error_last();
+	char buf[1024];
+	va_list ap;
+	int code = FW_EIO;
+
+	va_start(ap, what);
+	vsnprintf(buf, sizeof(buf), what, ap);
+	va_end(ap);
+	if (gitrc == GIT_ENOTFOUND)
+		code = FW_ENOTFOUND;
+	else if (gitrc == GIT_EAMBIGUOUS)
+		code = FW_EAMBIGUOUS;
+	else if (gitrc == GIT_EMODIFIED || gitrc == GIT_ELOCKED)
+		code = FW_ECONFLICT;
+	else if (gitrc == GIT_EEXISTS)
+		code = FW_EEXISTS;
+	else if (gitrc == GIT_EINVALIDSPEC)
+		code = FW_EINVALID;
+	return fw_error_set(code, "%s: %s", buf, e && e->message ? e->message : "git error");
+}
+
+void
+fw_idhash(uint8_t out[8], const char *id, size_t len)
+{
+	unsigned char h[32];
+
+	fw_sha256(h, id, len);
+	memcpy(out, h, 8);
+}
+
+uint64_t
+fw_now_ns(void)
+{
+	const char *env = getenv("FW_NOW");
+	struct timespec ts;
+
+	if (env && *env)
+		return strtoull(env, NULL, 10);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+git_init_once(void)
+{
+	static int done;
+
+	if (!done) {
+		git_libgit2_init();
+		/* Objects and refs are ours to sync (objstore flush, ref fsync). */
+		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+		done = 1;
+	}
+}
+
+static int
+mkdir_p(const char *path)
+{
+	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+		return fw_error_errno("cannot create %s", path);
+	return 0;
+}
+
+int
+fw_store_init(const char *dir)
+{
+	char fw[PATH_MAX], p[PATH_MAX + 32];
+	git_repository *repo = NULL;
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	git_init_once();
+	if (dir == NULL)
+		dir = ".";
+	if (mkdir_p(dir) < 0)
+		return FW_EIO;
+	snprintf(fw, sizeof(fw), "%s/.fw", dir);
+	if (stat(fw, &st) == 0)
+		return fw_error_set(FW_EEXISTS, "a store exists already in %s", fw);
+	if ((rc = mkdir_p(fw)) < 0)
+		return rc;
+	snprintf(p, sizeof(p), "%s/git", fw);
+	if ((rc = git_repository_init(&repo, p, 1)) < 0)
+		return fw_git_error(rc, "cannot create %s", p);
+	git_repository_free(repo);
+	static const char *const subdirs[] = { "objects", "stage", "locks" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", fw, subdirs[i]);
+		if ((rc = mkdir_p(p)) < 0)
+			return rc;
+	}
+	snprintf(p, sizeof(p), "%s/config.yaml", fw);
+	if ((f = fopen(p, "w")) == NULL)
+		return fw_error_errno("cannot create %s", p);
+	fprintf(f, "# fw store settings\nformat: 1\n");
+	if (fclose(f) != 0)
+		return fw_error_errno("cannot write %s", p);
+	return 0;
+}
+
+int
+fw_store_open(fw_store **out, const char *dir)
+{
+	char cur[PATH_MAX], p[PATH_MAX + 32];
+	const char *env = getenv("FW_DIR");
+	fw_store *s = NULL;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	git_init_once();
+	if (env && *env)
+		dir = env;
+	if (dir ? realpath(dir, cur) == NULL : getcwd(cur, sizeof(cur)) == NULL)
+		return fw_error_errno("cannot find directory %s", dir ? dir : ".");
+	for (;;) {
+		snprintf(p, sizeof(p), "%s/.fw/git", cur);
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			break;
+		if ((env && *env) || strcmp(cur, "/") == 0)
+			return fw_error_set(FW_ENOTFOUND,
+			    "not in an fw store (no .fw in %s%s); run 'fw init' first",
+			    env && *env ? env : dir ? dir : "this directory",
+			    env && *env ? "" : " or above");
+		char *slash = strrchr(cur, '/');
+		if (slash == cur)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	s->root = strdup(cur);
+	if (asprintf(&s->dir, "%s/.fw", strcmp(cur, "/") ? cur : "") < 0)
+		s->dir = NULL;
+	if (!s->root || !s->dir) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = git_repository_open_bare(&s->repo, p)) < 0) {
+		rc = fw_git_error(rc, "cannot open %s", p);
+		goto fail;
+	}
+	snprintf(p, sizeof(p), "%s/objects", s->dir);
+	if ((rc = fw_objstore_open_local(&s->os, p)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	fw_store_close(s);
+	return rc;
+}
+
+void
+fw_store_close(fw_store *s)
+{
+	if (s == NULL)
+		return;
+	fw_objstore_free(s->os);
+	git_repository_free(s->repo);
+	free(s->root);
+	free(s->dir);
+	free(s);
+}
+
+const char *
+fw_store_dir(const fw_store *s)
+{
+	return s->dir;
+}
+
+fw_objstore *
+fw_store_objects(fw_store *s)
+{
+	return s->os;
+}
+
+int
+fw_ref_branch(fw_buf *out, const char *corpus, const char *branch)
+{
+	fw_buf_reset(out);
+	return fw_buf_printf(out, "refs/heads/%s/%s", corpus, branch);
+}
+
+int
+fw_ref_current(fw_buf *out, const char *corpus)
+{
+	fw_buf_reset(out);
+	return fw_buf_printf(out, "refs/fw/current/%s", corpus);
+}
+
+uint64_t
+fw_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

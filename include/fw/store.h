@@ -1,0 +1,158 @@
+/*
+ * fw/store.h - stores, corpora, staging, commits and reading.
+ *
+ * A store is a directory holding .fw/ (DESIGN.md section 3). It holds corpora;
+ * each corpus has branches, tags and a current branch. Records are staged with
+ * fw_stage_* and become a version with fw_commit. Revisions are "corpus" or
+ * "corpus@rev" (fw_rev_resolve).
+ */
+#ifndef FW_STORE_H
+#define FW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw/buf.h"
+#include "fw/import.h"
+#include "fw/objstore.h"
+
+typedef struct fw_store fw_store;
+
+/* Creates .fw/ in dir (NULL: the current directory). FW_EEXISTS when there is
+ * one already. */
+int fw_store_init(const char *dir);
+
+/* Opens the store found in dir or above (NULL: the current directory; the
+ * environment variable FW_DIR, naming the directory that holds .fw, wins).
+ * FW_ENOTFOUND "not in an fw store ...". */
+int fw_store_open(fw_store **out, const char *dir);
+void fw_store_close(fw_store *s);
+/* The .fw directory (borrowed, lives as long as s). */
+const char *fw_store_dir(const fw_store *s);
+fw_objstore *fw_store_objects(fw_store *s);
+
+/* --- corpora --- */
+
+/* 0 when name is a valid corpus name ([a-z0-9][a-z0-9._-]*, at most 64
+ * characters, no "..", not ending in ".lock" or "."); FW_EINVALID naming the
+ * rule otherwise. */
+int fw_corpus_name_check(const char *name);
+/* Creates a corpus with schema (the text of a schema.yaml; NULL: the default
+ * trajectory schema) and an empty first version on branch main. */
+int fw_corpus_create(fw_store *s, const char *name, const char *schema_yaml);
+/* Calls cb for each corpus name in order. */
+int fw_corpus_list(fw_store *s, int (*cb)(void *arg, const char *name), void *arg);
+/* 1 if it exists, 0 if not. */
+int fw_corpus_exists(fw_store *s, const char *name);
+/* The corpus's current branch name into out. */
+int fw_corpus_current_branch(fw_store *s, const char *name, fw_buf *out);
+/* The default schema text. */
+const char *fw_schema_default_yaml(void);
+
+/* --- revisions --- */
+
+typedef struct fw_rev {
+	char corpus[80];
+	char branch[256];	/* the branch it names, or "" (tag, commit) */
+	char commit[FW_OID_HEXSZ + 1];	/* git commit id (SHA-1 hex; shorter) */
+} fw_rev;
+
+/* Resolves "corpus", "corpus@rev" (rev: tag, branch, commit prefix of at
+ * least 4 hex digits, each with ~N and ^N suffixes). Errors name the
+ * candidates: FW_ENOTFOUND, FW_EAMBIGUOUS, FW_EINVALID. */
+int fw_rev_resolve(fw_store *s, fw_rev *out, const char *spec);
+
+/* --- staging --- */
+
+typedef struct fw_stage_opts {
+	fw_format format;
+	int patch;		/* lines set fields of existing records */
+	int threads;
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+} fw_stage_opts;
+
+typedef struct fw_stage_result {
+	uint64_t records;
+	uint64_t bytes_in;
+} fw_stage_result;
+
+/* Stages every record of the files (all files, or none: on any error nothing
+ * is staged) as one sealed segment for the corpus's current branch. */
+int fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
+    const char *const *files, size_t nfiles, const fw_stage_opts *o);
+/* Stages deletions of ids. */
+int fw_stage_rm(fw_store *s, const char *corpus, const char *const *ids, size_t n);
+
+typedef struct fw_stage_status {
+	char branch[256];
+	uint64_t segments;
+	uint64_t add, replace, remove, patch, ignored;
+} fw_stage_status;
+/* What is staged for the corpus's current branch (ids counted once each). */
+int fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st);
+
+/* --- commits --- */
+
+typedef struct fw_commit_opts {
+	const char *message;
+	const char *const *trailers;	/* "Key: value" lines, may be NULL */
+	size_t ntrailers;
+} fw_commit_opts;
+
+typedef struct fw_commit_result {
+	char commit[FW_OID_HEXSZ + 1];
+	uint64_t records;	/* records in the new version */
+	uint64_t added, replaced, removed, patched;
+	uint64_t objects_written, bytes_written;	/* new objects, stored bytes */
+	uint64_t objects_reused;
+} fw_commit_result;
+
+/* Applies what is staged on the corpus's current branch and moves the branch
+ * (compare-and-swap). FW_EEMPTY when nothing is staged, FW_ELOCKED when
+ * another commit holds the corpus, FW_ECONFLICT when the branch moved. */
+int fw_commit(fw_store *s, fw_commit_result *res, const char *corpus,
+    const fw_commit_opts *o);
+
+/* --- versions --- */
+
+typedef struct fw_version {
+	fw_rev rev;
+	uint64_t records, bytes, stored;
+	char *schema_yaml;	/* owned */
+	char **columns;		/* owned, ncolumns names in schema order */
+	char **column_types;
+	size_t ncolumns;
+	char data_root[FW_OID_HEXSZ + 1];
+	char index_root[FW_OID_HEXSZ + 1];
+	int data_height, index_height;
+	/* commit */
+	char *message;		/* owned, whole message incl. trailers */
+	char author[256];
+	int64_t time;		/* seconds since the epoch */
+	int tz_minutes;
+	char parents[2][FW_OID_HEXSZ + 1];
+	int nparents;
+} fw_version;
+
+int fw_version_load(fw_store *s, fw_version *out, const fw_rev *rev);
+void fw_version_release(fw_version *v);
+
+/* Walks history from rev (first parents), newest first; at most n (0: all). */
+int fw_log_walk(fw_store *s, const fw_rev *rev, size_t n,
+    int (*cb)(void *arg, const fw_version *v), void *arg);
+
+/* --- reading --- */
+
+typedef struct fw_cat_opts {
+	const char *const *ids;	/* only these ids (NULL: all) */
+	size_t nids;
+	uint64_t limit;		/* 0: no limit */
+} fw_cat_opts;
+
+/* Calls cb with each record of the version as one line of JSON (no newline),
+ * in row-key order. */
+int fw_cat(fw_store *s, const fw_rev *rev, const fw_cat_opts *o,
+    int (*cb)(void *arg, const char *json, size_t len), void *arg);
+
+#endif
