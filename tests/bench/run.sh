@@ -102,7 +102,7 @@ declare -A FWO FWB
 commit_json() {
 	local store=$1 corpus=$2 msg=$3 name=$4 out="$DIR/.commit.out"
 	if [ -z "${json_ok:-}" ]; then
-		if "$FW" commit --help 2>&1 | grep -q -- --json; then json_ok=1; else json_ok=0; fi
+		if "$FW" -C "$store" commit --help 2>&1 | grep -q -- --json; then json_ok=1; else json_ok=0; fi
 	fi
 	if [ "$json_ok" = 1 ]; then
 		timed "$name" "$out" "$FW" -C "$store" commit "$corpus" -m "$msg" --json
