@@ -59,7 +59,8 @@ UNIT_SRC := \
 	tests/unit/main.c \
 	tests/unit/test_buf.c \
 	tests/unit/test_json.c \
-	tests/unit/test_column.c
+	tests/unit/test_column.c \
+	tests/unit/test_ptree.c
 
 FUZZ_TARGETS :=
 
