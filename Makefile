@@ -25,6 +25,7 @@ CORE_SRC := \
 	core/buf.c \
 	core/json.c \
 	core/column.c \
+	core/pool.c \
 	core/ptree.c \
 	core/store.c \
 	core/schema.c \
