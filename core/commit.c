@@ -317,7 +317,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		if ((rc = fw_seg_scan(&c.segs[i], scan_op, &c)) < 0)
 			goto done;
 	}
-	qsort(c.ops, c.nops, sizeof(*c.ops), op_cmp);
+	if (c.nops > 1)
+		qsort(c.ops, c.nops, sizeof(*c.ops), op_cmp);
 	/* One group per id. */
 	if ((c.groups = calloc(c.nops + 1, sizeof(*c.groups))) == NULL) {
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
@@ -424,7 +425,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 			ie->ref = (int64_t)g->time;
 		}
 	}
-	qsort(dedits, nd, sizeof(*dedits), ptedit_cmp);
+	if (nd > 1)
+		qsort(dedits, nd, sizeof(*dedits), ptedit_cmp);
 	/* iedits are in hash order already */
 	{
 		fw_data_ctx dctx = { .os = s->os, .schema = &c.schema,
@@ -581,7 +583,8 @@ fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
 		if ((rc = fw_seg_scan(&segs[i], st_scan, &c)) < 0)
 			goto done;
 	}
-	qsort(c.v, c.n, sizeof(*c.v), st_cmp);
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), st_cmp);
 	fw_index_reader ir;
 	fw_index_reader_init(&ir, s->os, &roots.index);
 	for (size_t i = 0; i < c.n && rc >= 0;) {

@@ -151,7 +151,8 @@ fw_corpus_list(fw_store *s, int (*cb)(void *arg, const char *name), void *arg)
 		names[n++] = strdup(name + strlen("refs/fw/current/"));
 	}
 	rc = 0;
-	qsort(names, n, sizeof(*names), str_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), str_cmp);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = cb(arg, names[i]);
 done:

@@ -340,7 +340,8 @@ out_finish(const fw_ptree *t, struct outlist *o, const struct outlist *old_child
 	(void)old_children;
 	(void)unused;
 	sort_klen = t->klen;
-	qsort(o->e, o->n, sizeof(*o->e), edit_cmp);
+	if (o->n > 1)
+		qsort(o->e, o->n, sizeof(*o->e), edit_cmp);
 	for (size_t i = 0; i < o->n; i++) {
 		fw_ptree_edit *e = &o->e[i];
 		if (e->op == FW_EDIT_DEL && i + 1 < o->n &&

@@ -485,7 +485,8 @@ fw_seg_list(fw_store *s, const char *corpus, fw_seg **out, size_t *nout)
 		}
 		n++;
 	}
-	qsort(segs, n, sizeof(*segs), name_cmp);
+	if (n > 1)
+		qsort(segs, n, sizeof(*segs), name_cmp);
 	for (size_t i = 0; i < n; i++)
 		if ((rc = seg_header(&segs[i])) < 0)
 			goto done;
