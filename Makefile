@@ -60,7 +60,8 @@ UNIT_SRC := \
 	tests/unit/test_buf.c \
 	tests/unit/test_json.c \
 	tests/unit/test_column.c \
-	tests/unit/test_ptree.c
+	tests/unit/test_ptree.c \
+	tests/unit/test_store.c
 
 FUZZ_TARGETS :=
 

@@ -116,8 +116,8 @@ typedef struct fw_rg_col {
 
 typedef struct fw_rg {
 	uint32_t n;
-	fw_oid keys_oid;
-	uint64_t keys_stored, hdr_stored;
+	fw_oid keys_oid, sizes_oid;
+	uint64_t keys_stored, sizes_stored, hdr_stored;
 	fw_rg_col *cols;
 	size_t ncols;
 	uint8_t *keys;		/* n * 16, when loaded */

@@ -1,14 +1,17 @@
 /*
- * Row groups: the leaves of the data tree. A row group is three kinds of
+ * Row groups: the leaves of the data tree. A row group is four kinds of
  * object:
- *   "rk"  the row keys (n * 16 bytes) then each row's size (varints);
+ *   "rk"  the row keys, n * 16 bytes;
+ *   "rs"  each row's size in bytes (what the chunker counts), n varints;
  *   "col" one per column (core/column.c);
  *   "rg"  the header: u8 version (1), varint n, the rk id, varint its stored
- *         size, varint ncols, then per column: varint name length, name,
- *         u8 type, object id, varint stored size, and statistics (varints
- *         count, nulls, bytes, kinds, nnum; f64 min, max, sum as LE bits).
- * Keys live apart from the header so that relabelling a column rewrites the
- * small header and that column only.
+ *         size, the rs id, varint its stored size, varint ncols, then per
+ *         column: varint name length, name, u8 type, object id, varint stored
+ *         size, and statistics (varints count, nulls, bytes, kinds, nnum; f64
+ *         min, max, sum as LE bits).
+ * Keys and sizes live apart from the header, and from each other, so that
+ * relabelling a column rewrites the small header, that column and at most
+ * the sizes, never the keys or the other columns.
  */
 #include "internal.h"
 #include "fw/error.h"
@@ -98,15 +101,19 @@ fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys)
 	fw_rd_init(&r, b.data, b.len);
 	if ((rc = fw_rd_u8(&r, &version)) < 0 || (rc = fw_rd_varint(&r, &n)) < 0 ||
 	    (rc = fw_rd_bytes(&r, &p, 32)) < 0 ||
-	    (rc = fw_rd_varint(&r, &out->keys_stored)) < 0 ||
+	    (rc = fw_rd_varint(&r, &out->keys_stored)) < 0)
+		goto bad;
+	memcpy(out->keys_oid.id, p, 32);
+	if ((rc = fw_rd_bytes(&r, &p, 32)) < 0 ||
+	    (rc = fw_rd_varint(&r, &out->sizes_stored)) < 0 ||
 	    (rc = fw_rd_varint(&r, &ncols)) < 0)
 		goto bad;
+	memcpy(out->sizes_oid.id, p, 32);
 	if (version != RG_VERSION || n == 0 || n > UINT32_MAX || ncols > 4096) {
 		rc = fw_error_set(FW_ECORRUPT, "bad row group header");
 		goto bad;
 	}
 	out->n = (uint32_t)n;
-	memcpy(out->keys_oid.id, p, 32);
 	if ((out->cols = calloc(ncols ? ncols : 1, sizeof(*out->cols))) == NULL) {
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
@@ -165,17 +172,27 @@ fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys)
 			rc = fw_error_set(FW_ENOMEM, "out of memory");
 			goto done;
 		}
-		if ((rc = fw_rd_bytes(&r, &p, n * 16)) < 0)
+		if (b.len != n * 16) {
+			rc = fw_error_set(FW_ECORRUPT, "row keys object has the wrong size");
 			goto bad;
-		memcpy(out->keys, p, n * 16);
+		}
+		memcpy(out->keys, b.data, n * 16);
+		for (uint64_t i = 1; i < n; i++)
+			if (memcmp(out->keys + (i - 1) * 16, out->keys + i * 16, 16) >= 0) {
+				rc = fw_error_set(FW_ECORRUPT, "row keys out of order");
+				goto bad;
+			}
+		if ((rc = fw_obj_get(os, &b, &out->sizes_oid, "rs")) < 0)
+			goto done;
+		fw_rd_init(&r, b.data, b.len);
 		for (uint64_t i = 0; i < n; i++) {
 			if ((rc = fw_rd_varint(&r, &v)) < 0)
 				goto bad;
 			out->sizes[i] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-			if (i && memcmp(out->keys + (i - 1) * 16, out->keys + i * 16, 16) >= 0) {
-				rc = fw_error_set(FW_ECORRUPT, "row keys out of order");
-				goto bad;
-			}
+		}
+		if (fw_rd_left(&r) != 0) {
+			rc = fw_error_set(FW_ECORRUPT, "trailing bytes in row sizes");
+			goto bad;
 		}
 	}
 	goto done;
@@ -420,19 +437,22 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 		if (rc < 0)
 			goto done;
 	}
-	/* keys and sizes */
-	uint64_t kstored = 0, hstored = 0;
-	fw_oid koid;
+	/* keys, then sizes */
+	uint64_t kstored = 0, sstored = 0, hstored = 0;
+	fw_oid koid, soid;
 	fw_buf_reset(&b);
 	for (size_t i = 0; i < n; i++)
 		if ((rc = fw_buf_add(&b, ents[i].key, 16)) < 0)
 			goto done;
+	if ((rc = fw_obj_put(ctx->os, &koid, &kstored, "rk", b.data, b.len)) < 0)
+		goto done;
+	fw_buf_reset(&b);
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = fw_buf_add_varint(&b, ents[i].size)) < 0)
 			goto done;
 		bytes += ents[i].size;
 	}
-	if ((rc = fw_obj_put(ctx->os, &koid, &kstored, "rk", b.data, b.len)) < 0)
+	if ((rc = fw_obj_put(ctx->os, &soid, &sstored, "rs", b.data, b.len)) < 0)
 		goto done;
 	/* header */
 	fw_buf_reset(&b);
@@ -440,6 +460,8 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 	fw_buf_add_varint(&b, n);
 	fw_buf_add(&b, koid.id, 32);
 	fw_buf_add_varint(&b, kstored);
+	fw_buf_add(&b, soid.id, 32);
+	fw_buf_add_varint(&b, sstored);
 	fw_buf_add_varint(&b, ncols);
 	for (size_t c = 0; c < ncols; c++) {
 		const fw_colstats *st = &cols[c].st;
@@ -464,7 +486,7 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 	memcpy(out->key, ents[n - 1].key, 16);
 	out->count = n;
 	out->bytes = bytes;
-	out->stored = stored + kstored + hstored;
+	out->stored = stored + kstored + sstored + hstored;
 	out->nent = (uint32_t)n;
 	rc = 0;
 done:

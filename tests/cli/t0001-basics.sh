@@ -1,0 +1,87 @@
+#!/bin/sh
+# init, corpus, add, status, commit, log, show, cat on a small corpus, and
+# the git side of the store.
+. "$(dirname "$0")/lib.sh"
+
+export FW_NOW=1700000000000000000
+check "init" "$FW" init
+expect_fail "init twice" 1 "exists already" "$FW" init
+check "corpus create" "$FW" corpus create sft
+expect_fail "corpus create twice" 1 "exists already" "$FW" corpus create sft
+expect_fail "an option-like name is an unknown option" 2 "unknown option" "$FW" corpus create -x
+for name in ../x A x/y .x "" "-x" "a..b" "x.lock" "$(printf 'a%.0s' $(seq 65))"; do
+	expect_fail "corpus name '$name' refused" 1 "bad corpus name" "$FW" corpus create -- "$name"
+done
+expect_eq "corpus list" "$("$FW" corpus list)" "$(printf 'sft\tmain')"
+
+cat >r.jsonl <<'J'
+{"id":"a","reward":1.50,"messages":[{"role":"user","content":"hi"}],"n":123456789012345678901234567890}
+{"id":"b","reward":0.1,"tags":["x"],"flag":null}
+{"id":"c","reward":-0,"big":1E400}
+J
+expect_eq "add" "$("$FW" add sft r.jsonl)" "staged 3 records for sft"
+expect_eq "status" "$("$FW" status sft)" "sft@main: 3 to add, 0 to replace, 0 to delete, 0 to patch (1 staged batch)"
+c1=$("$FW" commit sft -m "first version")
+expect_eq "commit prints an id" "$(echo "$c1" | grep -cE '^[0-9a-f]{40}$')" 1
+expect_fail "commit with nothing staged" 1 "nothing staged" "$FW" commit sft -m again
+expect_eq "status after commit" "$("$FW" status sft)" "sft@main: nothing staged"
+
+# Exactly what went in, up to key order: numbers keep their text.
+"$FW" cat sft | jq -cS . | sort >got
+jq -cS . r.jsonl | sort >want
+expect_eq "cat gives back the records" "$(cmp -s got want && echo same)" same
+expect_eq "numbers keep their text" "$("$FW" cat sft --id a | grep -o '"reward":1.50')" '"reward":1.50'
+expect_eq "big integer kept" "$("$FW" cat sft --id a | grep -o '123456789012345678901234567890')" 123456789012345678901234567890
+expect_eq "-0 and 1E400 kept" "$("$FW" cat sft --id c)" '{"id":"c","reward":-0,"big":1E400}'
+expect_eq "explicit null kept" "$("$FW" cat sft --id b | grep -c '"flag":null')" 1
+expect_eq "cat --limit" "$("$FW" cat sft --limit 2 | wc -l)" 2
+expect_fail "cat unknown id" 1 "no record with id 'zz'" "$FW" cat sft --id zz
+
+# upsert, delete, patch
+printf '{"id":"a","reward":2}\n{"id":"d","reward":3}\n' >u.jsonl
+"$FW" add sft u.jsonl >/dev/null
+"$FW" rm sft b >/dev/null
+printf '{"id":"c","reward":9}\n' >p.jsonl
+"$FW" add sft p.jsonl --patch >/dev/null
+expect_eq "status counts each kind" "$("$FW" status sft)" "sft@main: 1 to add, 1 to replace, 1 to delete, 1 to patch (3 staged batches)"
+c2=$("$FW" commit sft -m "second")
+expect_eq "upsert replaced a" "$("$FW" cat sft --id a)" '{"id":"a","reward":2}'
+expect_eq "patch set one field" "$("$FW" cat sft --id c)" '{"id":"c","reward":9,"big":1E400}'
+expect_fail "deleted b is gone" 1 "no record" "$FW" cat sft --id b
+expect_eq "records" "$("$FW" cat sft | wc -l)" 3
+
+# revisions
+expect_eq "sft@main~1 is the first version" "$("$FW" cat sft@main~1 | wc -l)" 3
+expect_eq "commit prefix" "$("$FW" cat "sft@$(echo "$c1" | cut -c1-8)" --id b | grep -c '"b"')" 1
+expect_eq "sft^ is sft~1" "$("$FW" log sft^ --oneline | head -1 | cut -c1-12)" "$(echo "$c1" | cut -c1-12)"
+expect_fail "unknown revision" 1 "unknown revision" "$FW" cat sft@nope
+expect_fail "short prefix" 1 "unknown revision" "$FW" cat sft@abc
+expect_fail "past the first version" 1 "past the first version" "$FW" cat sft~9
+expect_fail "unknown corpus" 1 "no corpus 'nope'" "$FW" cat nope
+
+# log and show
+expect_eq "log --oneline" "$("$FW" log sft --oneline | cut -c14-)" "$(printf 'second\nfirst version\ncreate corpus sft')"
+expect_eq "log -n 1" "$("$FW" log sft -n 1 --json | jq -r .message)" "second"
+expect_eq "log --json records" "$("$FW" log sft --json | jq -s 'map(.records)|join(",")' -r)" "3,3,0"
+expect_eq "show --json" "$("$FW" show sft --json | jq -c '[.records,.commit==$c]' --arg c "$c2")" "[3,true]"
+expect_eq "show" "$("$FW" show sft | grep -c '^records  3$')" 1
+
+# usage errors exit 2, --help exits 0
+expect_fail "no command" 2 "usage" "$FW"
+expect_fail "unknown command" 2 "not a command" "$FW" frobnicate
+expect_fail "unknown option" 2 "unknown option" "$FW" cat sft --frob
+expect_fail "missing -m" 2 "message" "$FW" commit sft
+check "add --help" "$FW" add --help
+
+# the git side
+check "git fsck" git --git-dir=.fw/git fsck --strict
+expect_eq "git log --all" "$(git --git-dir=.fw/git log --all --format=%s | head -1)" second
+expect_eq "branch ref" "$(git --git-dir=.fw/git rev-parse refs/heads/sft/main)" "$c2"
+
+# -C and FW_DIR
+mkdir -p sub/deeper
+expect_eq "found from a subdirectory" "$(cd sub/deeper && "$FW" cat sft | wc -l)" 3
+expect_eq "-C" "$(cd / && "$FW" -C "$T" cat sft | wc -l)" 3
+expect_eq "FW_DIR" "$(cd / && FW_DIR="$T" "$FW" cat sft | wc -l)" 3
+expect_fail "outside a store" 1 "not in an fw store" sh -c "cd / && '$FW' cat sft"
+finish

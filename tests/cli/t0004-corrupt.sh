@@ -1,0 +1,64 @@
+#!/bin/sh
+# Flip one byte anywhere in the stored objects: reading fails with an error
+# naming the object (or the pack), and never prints wrong data.
+. "$(dirname "$0")/lib.sh"
+
+export FW_NOW=1700000000000000000
+"$FW" init base >/dev/null
+cd base
+"$FW" corpus create c >/dev/null
+i=0
+while [ $i -lt 200 ]; do
+	printf '{"id":"r%d","reward":%d.5,"messages":[{"role":"user","content":"hello %d"}]}\n' $i $i $i
+	i=$((i + 1))
+done >../in.jsonl
+"$FW" add c ../in.jsonl >/dev/null && "$FW" commit c -m v1 >/dev/null
+"$FW" cat c >../expect
+cd ..
+pack=$(ls base/.fw/objects/pack/*.pack)
+idx=$(ls base/.fw/objects/pack/*.idx)
+size=$(wc -c <"$pack")
+isize=$(wc -c <"$idx")
+
+flip() { # FILE OFFSET: xor one byte with 0x20
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $(( b ^ 32 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+try() { # FILE OFFSET
+	rm -rf s && cp -a base s
+	f=s/${1#base/}
+	chmod u+w "$f"
+	flip "$f" "$2"
+	(cd s && "$FW" cat c >../got 2>../err)
+	rc=$?
+	detected=0
+	if [ $rc -eq 0 ]; then
+		cmp -s got expect || { bad "flip at $1:$2: cat printed wrong data"; return; }
+	else
+		grep -q -E 'corrupt|cut short' err || { bad "flip at $1:$2: message: $(cat err)"; return; }
+		grep -q -E 'object [0-9a-f]{64}|pack' err || { bad "flip at $1:$2: the message names no object"; return; }
+		# what was printed before the failure is right
+		head -c "$(wc -c <got)" expect | cmp -s - got || { bad "flip at $1:$2: wrong data before the error"; return; }
+		detected=1
+	fi
+	# Objects cat does not read (the id index) are read by cat --id.
+	if [ $detected -eq 0 ]; then
+		(cd s && for k in 0 37 74 111 148 185 199; do "$FW" cat c --id r$k || exit 1; done >../got2 2>../err)
+		if [ $? -ne 0 ]; then
+			grep -q -E 'corrupt' err && detected=1
+		fi
+	fi
+	[ $detected -eq 1 ] && ok || bad "flip at $1:$2 went unnoticed"
+}
+
+off=0
+step=$(( size / 120 + 1 ))
+while [ $off -lt "$size" ]; do
+	try "$pack" $off
+	off=$((off + step))
+done
+for off in 0 5 9 12 50 $((isize / 2)) $((isize - 1)); do
+	try "$idx" $off
+done
+finish
