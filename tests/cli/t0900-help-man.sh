@@ -3,16 +3,11 @@
 # cmd/ has man/fw-<cmd>.1 whose SYNOPSIS lines are exactly the usage lines of
 # `fw <cmd> --help`, in order, and whose text names each of its options;
 # man/fw.1 lists every command with the summary `fw --help` prints.
-set -u
-: "${FW:?FW must name the fw binary}"
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); }
-no() { fail=$((fail + 1)); echo "FAIL: $*"; }
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/cli/lib.sh"
+tmp=$T/t0900
+mkdir -p "$tmp"
+no() { bad "$@"; }
 
 # plain FILE: the roff source as text: font changes and \& dropped, \- and
 # \e turned back into - and \.
@@ -95,5 +90,4 @@ else
 	no "no man page man/fw.1"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
