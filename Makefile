@@ -25,6 +25,7 @@ CORE_SRC := \
 	core/buf.c \
 	core/json.c \
 	core/column.c \
+	core/pool.c \
 	core/ptree.c \
 	core/store.c \
 	core/schema.c \
@@ -63,7 +64,7 @@ UNIT_SRC := \
 	tests/unit/test_ptree.c \
 	tests/unit/test_store.c
 
-FUZZ_TARGETS :=
+FUZZ_TARGETS := objects
 
 LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

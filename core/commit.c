@@ -9,6 +9,7 @@
  * between the branch move and the removal loses nothing and duplicates nothing.
  */
 #include "internal.h"
+#include "pool.h"
 #include "fw/error.h"
 
 #include <errno.h>
@@ -426,11 +427,20 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	qsort(dedits, nd, sizeof(*dedits), ptedit_cmp);
 	/* iedits are in hash order already */
 	{
-		fw_data_ctx dctx = { s->os, &c.schema, edit_record, &c, 0, 0 };
+		fw_data_ctx dctx = { .os = s->os, .schema = &c.schema,
+		    .edit_record = edit_record, .arg = &c };
 		fw_ptree dt, it;
+		fw_pool *pool = NULL;
+		pthread_mutex_init(&dctx.decode_mu, NULL);
 		fw_data_tree_init(&dt, s->os, &dctx);
 		fw_index_tree_init(&it, s->os, NULL);
-		if ((rc = fw_ptree_apply(&dt, &nroots.data, &roots.data, dedits, nd)) < 0 ||
+		if (fw_pool_default_threads() > 1 &&
+		    fw_pool_new(&pool, 0, 2 * fw_pool_default_threads()) == 0)
+			dt.pool = pool;
+		rc = fw_ptree_apply(&dt, &nroots.data, &roots.data, dedits, nd);
+		fw_pool_free(pool);
+		pthread_mutex_destroy(&dctx.decode_mu);
+		if (rc < 0 ||
 		    (rc = fw_ptree_apply(&it, &nroots.index, &roots.index, iedits, ni)) < 0)
 			goto done;
 		res->objects_reused = dctx.columns_reused;

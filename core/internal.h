@@ -3,6 +3,7 @@
 #define FW_CORE_INTERNAL_H
 
 #include <git2.h>
+#include <pthread.h>
 
 #include "fw/store.h"
 #include "fw/column.h"
@@ -137,7 +138,9 @@ typedef struct fw_data_ctx {
 	/* The record of a level-0 edit (PUT: all fields; PATCH: the fields set). */
 	int (*edit_record)(void *arg, int64_t ref, fw_rec *out);
 	void *arg;
-	uint64_t columns_reused, columns_written;
+	_Atomic uint64_t columns_reused, columns_written;
+	/* Guards the lazy column decoding of old row groups shared by builders. */
+	pthread_mutex_t decode_mu;
 } fw_data_ctx;
 
 /* --- the id index --- */

@@ -11,7 +11,11 @@
  * replaced and wrote become the edits of the level above.
  */
 #include "ptree.h"
+#include "pool.h"
 #include "fw/error.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -439,12 +443,119 @@ done:
 	return rc;
 }
 
+/* A leaf being built on the pool. It owns a copy of its entries and the
+ * references to the old leaves they come from; the main thread reaps jobs in
+ * order, so reference counts are only ever touched by one thread. */
+struct job {
+	const fw_ptree *t;
+	fw_ptree_ent *ents;
+	size_t n;
+	const fw_ptree_edit *edits;
+	fw_ptree_child out;
+	size_t child_idx;
+	int rc;
+	char err[1024];
+	atomic_int done;
+	fw_ptree_loaded *srcs[64];
+	int nsrc;
+};
+
+struct jobs {
+	struct job **v;
+	size_t n, cap, reaped;
+};
+
 struct level {
 	int h, top;
 	const fw_ptree_edit *e;
 	size_t ne;
 	const fw_ptree_child *edit_children;	/* internal levels: PUT payloads */
+	struct jobs *jobs;
 };
+
+static void
+run_job(void *arg)
+{
+	struct job *j = arg;
+
+	j->rc = j->t->leaf->build(j->t->ctx, j->ents, j->n, j->edits, &j->out);
+	if (j->rc < 0)
+		snprintf(j->err, sizeof(j->err), "%s", fw_error_last());
+	atomic_store(&j->done, 1);
+}
+
+/* Takes finished jobs, oldest first; with wait, all of them. */
+static int
+reap(const fw_ptree *t, struct jobs *js, struct outlist *out, int wait)
+{
+	int rc = 0;
+
+	if (wait && t->pool)
+		fw_pool_wait(t->pool);
+	while (js->reaped < js->n) {
+		struct job *j = js->v[js->reaped];
+		if (!atomic_load(&j->done))
+			break;
+		if (j->rc < 0 && rc == 0)
+			rc = fw_error_set(j->rc, "%s", j->err);
+		else if (j->rc == 0)
+			out->child[j->child_idx] = j->out;
+		for (int i = 0; i < j->nsrc; i++)
+			unref(t, j->srcs[i]);
+		free(j->ents);
+		free(j);
+		js->v[js->reaped++] = NULL;
+	}
+	return rc;
+}
+
+static int
+emit_async(const fw_ptree *t, const struct level *lv, struct chunk *ch,
+    struct outlist *out)
+{
+	struct jobs *js = lv->jobs;
+	struct job *j = calloc(1, sizeof(*j));
+	fw_ptree_child placeholder;
+	int rc;
+
+	if (j == NULL || (j->ents = malloc(ch->n * sizeof(*j->ents))) == NULL) {
+		free(j);
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	}
+	if (js->n == js->cap) {
+		size_t cap = js->cap ? js->cap * 2 : 64;
+		struct job **v = realloc(js->v, cap * sizeof(*v));
+		if (v == NULL) {
+			free(j->ents);
+			free(j);
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		}
+		js->v = v;
+		js->cap = cap;
+	}
+	memcpy(j->ents, ch->ents, ch->n * sizeof(*j->ents));
+	j->n = ch->n;
+	j->t = t;
+	j->edits = lv->e;
+	memcpy(j->srcs, ch->srcs, (size_t)ch->nsrc * sizeof(*j->srcs));
+	j->nsrc = ch->nsrc;
+	ch->nsrc = 0;
+	ch->n = 0;
+	ch->bytes = 0;
+	memset(&placeholder, 0, sizeof(placeholder));
+	memcpy(placeholder.key, j->ents[j->n - 1].key, t->klen);
+	if ((rc = out_add(out, placeholder.key, t->klen, FW_EDIT_PUT, &placeholder)) < 0) {
+		for (int i = 0; i < j->nsrc; i++)
+			unref(t, j->srcs[i]);
+		free(j->ents);
+		free(j);
+		return rc;
+	}
+	j->child_idx = out->nchild - 1;
+	js->v[js->n++] = j;
+	fw_pool_submit(t->pool, run_job, j);
+	return reap(t, js, out, 0);
+}
 
 static int
 emit(const fw_ptree *t, const struct level *lv, struct chunk *ch, struct outlist *out)
@@ -454,6 +565,8 @@ emit(const fw_ptree *t, const struct level *lv, struct chunk *ch, struct outlist
 
 	if (ch->n == 0)
 		return 0;
+	if (lv->h == 0 && t->pool && lv->jobs)
+		return emit_async(t, lv, ch, out);
 	if (lv->h == 0)
 		rc = t->leaf->build(t->ctx, ch->ents, ch->n, lv->e, &c);
 	else
@@ -593,6 +706,11 @@ pass(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 		}
 	}
 done:
+	if (lv->jobs) {
+		int jrc = reap(t, lv->jobs, out, 1);
+		if (rc == 0)
+			rc = jrc;
+	}
 	chunk_reset(t, &ch);
 	free(ch.ents);
 	cur_release(&c);
@@ -625,6 +743,7 @@ fw_ptree_apply(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
     const fw_ptree_edit *edits, size_t nedits)
 {
 	struct outlist prev = { 0 }, cur = { 0 };
+	struct jobs jobs = { NULL, 0, 0, 0 };
 	struct level lv;
 	int rc = 0;
 
@@ -636,6 +755,7 @@ fw_ptree_apply(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
 	lv.e = edits;
 	lv.ne = nedits;
 	lv.edit_children = NULL;
+	lv.jobs = &jobs;
 	for (;;) {
 		memset(&cur, 0, sizeof(cur));
 		if ((rc = pass(t, &lv, &root->top, &cur)) < 0)
@@ -685,6 +805,7 @@ fw_ptree_apply(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
 done:
 	out_release(&prev);
 	out_release(&cur);
+	free(jobs.v);
 	return rc;
 }
 

@@ -92,6 +92,9 @@ typedef struct fw_ptree {
 	fw_ptree_shape leaf_shape, node_shape;
 	const fw_ptree_leaf_ops *leaf;
 	void *ctx;
+	/* When set, leaves are built on this pool (leaf_ops.build must then be
+	 * safe to run on several threads at once). */
+	struct fw_pool *pool;
 } fw_ptree;
 
 /* The root of a tree: height 0 is a single leaf; empty when count == 0 and

@@ -307,7 +307,10 @@ data_patched_size(void *ctxp, const fw_ptree_edit *e, fw_ptree_loaded *src,
 		char name[1100];
 		fw_column *c;
 		snprintf(name, sizeof(name), "%.*s", (int)f->namelen, f->name);
-		if ((rc = fw_rg_column(ctx->os, rg, name, &c)) < 0)
+		pthread_mutex_lock(&ctx->decode_mu);
+		rc = fw_rg_column(ctx->os, rg, name, &c);
+		pthread_mutex_unlock(&ctx->decode_mu);
+		if (rc < 0)
 			goto done;
 		if (c && c->kind[row] != FW_KIND_MISSING)
 			s -= f->namelen + (c->off[row + 1] - c->off[row]) + 2;
@@ -410,7 +413,10 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 			if (from_old) {
 				fw_column *oc;
 				uint32_t r = ents[i].row;
-				if ((rc = fw_rg_column(ctx->os, ents[i].src->user, name, &oc)) < 0)
+				pthread_mutex_lock(&ctx->decode_mu);
+				rc = fw_rg_column(ctx->os, ents[i].src->user, name, &oc);
+				pthread_mutex_unlock(&ctx->decode_mu);
+				if (rc < 0)
 					break;
 				if (oc == NULL || oc->kind[r] == FW_KIND_MISSING) {
 					rc = fw_column_append(&col, FW_KIND_MISSING, NULL, 0);

@@ -1,0 +1,175 @@
+/*
+ * libFuzzer target for everything fw reads back from disk: object frames,
+ * column objects, row group headers, tree nodes, index leaves, staged ops,
+ * the DATA/INDEX text and schema.yaml. The first byte picks the parser; the
+ * rest is the input. Objects are stored in an in-memory backend under their
+ * real id, so the decoders see arbitrary content that passes verification.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "fw/column.h"
+#include "fw/error.h"
+
+struct mem {
+	fw_oid id[8];
+	fw_buf data[8];
+	int n;
+};
+
+static int
+mem_has(void *be, const fw_oid *id, uint64_t *size)
+{
+	struct mem *m = be;
+
+	for (int i = 0; i < m->n; i++)
+		if (fw_oid_cmp(&m->id[i], id) == 0) {
+			if (size)
+				*size = m->data[i].len;
+			return 1;
+		}
+	return 0;
+}
+
+static int
+mem_get(void *be, const fw_oid *id, fw_buf *out)
+{
+	struct mem *m = be;
+
+	for (int i = 0; i < m->n; i++)
+		if (fw_oid_cmp(&m->id[i], id) == 0) {
+			fw_buf_reset(out);
+			return fw_buf_add(out, m->data[i].data, m->data[i].len);
+		}
+	return fw_error_set(FW_ENOTFOUND, "not found");
+}
+
+static int
+mem_put(void *be, const fw_oid *id, const void *bytes, size_t len)
+{
+	struct mem *m = be;
+
+	if (m->n == 8)
+		return 0;
+	m->id[m->n] = *id;
+	fw_buf_init(&m->data[m->n]);
+	fw_buf_add(&m->data[m->n], bytes, len);
+	m->n++;
+	return 0;
+}
+
+static int mem_flush(void *be) { (void)be; return 0; }
+static int
+mem_iterate(void *be, int (*cb)(const fw_oid *, uint64_t, void *), void *arg)
+{
+	(void)be; (void)cb; (void)arg;
+	return 0;
+}
+static int mem_remove(void *be, const fw_oid *id) { (void)be; (void)id; return 0; }
+static void
+mem_close(void *be)
+{
+	struct mem *m = be;
+
+	for (int i = 0; i < m->n; i++)
+		fw_buf_release(&m->data[i]);
+	free(m);
+}
+
+static const fw_objstore_backend mem_ops = {
+	"mem", mem_has, mem_get, mem_put, mem_flush, mem_iterate, mem_remove, mem_close,
+};
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fw_objstore *os;
+	fw_oid id;
+	fw_buf b = FW_BUF_INIT;
+
+	if (size < 1)
+		return 0;
+	uint8_t which = data[0] % 8;
+	data++;
+	size--;
+	if (fw_objstore_new(&os, &mem_ops, calloc(1, sizeof(struct mem))) < 0)
+		return 0;
+	switch (which) {
+	case 0: {
+		fw_column c;
+		if (fw_column_decode(&c, "x", FW_TYPE_JSON, data, size) == 0) {
+			fw_colstats st;
+			fw_column_stats(&c, &st);
+			for (uint32_t i = 0; i < c.n; i++) {
+				fw_buf_reset(&b);
+				fw_column_value_json(&c, i, &b);
+			}
+			fw_column_release(&c);
+		}
+		break;
+	}
+	case 1: {
+		fw_rg rg;
+		fw_obj_put(os, &id, NULL, "rg", data, size);
+		if (fw_rg_load(os, &rg, &id, 1) == 0)
+			fw_rg_release(&rg);
+		break;
+	}
+	case 2: {
+		fw_ptree t;
+		fw_ptree_loaded l;
+		fw_data_tree_init(&t, os, NULL);
+		fw_obj_put(os, &id, NULL, "node", data, size);
+		if (fw_ptree_node_load(&t, &id, &l) == 0)
+			fw_ptree_loaded_release(&t, &l);
+		break;
+	}
+	case 3: {
+		fw_ptree_root root = { .height = 0, .empty = 0 };
+		uint8_t key[8] = { 0 };
+		uint64_t time;
+		fw_obj_put(os, &root.top.oid, NULL, "ixl", data, size);
+		memset(root.top.key, 0xff, sizeof(root.top.key));
+		fw_index_lookup(os, &root, key, &time);
+		break;
+	}
+	case 4: {
+		const char *idp;
+		size_t idlen, nf = 0, cap = 0;
+		fw_field *f = NULL;
+		fw_op_decode((const char *)data, size, &idp, &idlen, &f, &nf, &cap);
+		free(f);
+		break;
+	}
+	case 5: {
+		fw_roots r;
+		size_t half = size / 2;
+		fw_roots_parse(&r, (const char *)data, half, (const char *)data + half, size - half);
+		break;
+	}
+	case 6: {
+		fw_schema s;
+		if (fw_schema_parse(&s, (const char *)data, size) == 0) {
+			fw_schema_emit(&s, &b);
+			fw_schema_release(&s);
+		}
+		break;
+	}
+	case 7: {
+		/* a raw stored frame under some id */
+		struct mem *m = NULL;
+		memset(&id, 0x11, sizeof(id));
+		fw_objstore_free(os);
+		m = calloc(1, sizeof(*m));
+		fw_objstore_new(&os, &mem_ops, m);
+		mem_put(m, &id, data, size);
+		fw_obj_get(os, &b, &id, "col");
+		break;
+	}
+	}
+	fw_buf_release(&b);
+	fw_objstore_free(os);
+	return 0;
+}
