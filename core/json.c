@@ -355,7 +355,7 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	struct json_tokener *tok = NULL;
 	struct json_object *v = NULL, *r;
 	fw_buf tmp = FW_BUF_INIT;
-	size_t nbig = 0, end;
+	size_t nbig = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -405,6 +405,9 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	v = json_tokener_parse_ex(tok, text, (int)len);
+	/* json-c waits for a delimiter after a number that ends the input. */
+	if (v == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		v = json_tokener_parse_ex(tok, " ", 1);
 	if (v == NULL) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 		if (e == json_tokener_continue || e == json_tokener_success)
@@ -419,15 +422,6 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 			rc = fw_error_set(FW_EINVALID, "invalid JSON at byte %zu: %s",
 			    json_tokener_get_parse_end(tok) + 1,
 			    json_tokener_error_desc(e));
-		goto done;
-	}
-	end = json_tokener_get_parse_end(tok);
-	/* json-c stops after a top-level number only when it sees what follows. */
-	while (end < len && strchr(" \t\r\n", text[end]) != NULL && text[end])
-		end++;
-	if (end < len) {
-		rc = fw_error_set(FW_EINVALID,
-		    "invalid JSON at byte %zu: unexpected data after the value", end + 1);
 		goto done;
 	}
 	if (nbig) {

@@ -69,3 +69,15 @@ test_json_rejects(void)
 	free(deep);
 	fw_buf_release(&b);
 }
+
+void
+test_json_scalars(void)
+{
+	fw_buf b = FW_BUF_INIT;
+
+	/* json-c waits for a delimiter after a number that ends its input */
+	CHECK_STR(canon_of("42", &b), "42");
+	CHECK_STR(canon_of("-0.5e3", &b), "-0.5e3");
+	CHECK_STR(canon_of("true", &b), "true");
+	fw_buf_release(&b);
+}
