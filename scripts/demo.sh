@@ -89,8 +89,9 @@ tau_id=$(fw cat live --limit 1 | first_id)
 if [ "$have_jq" = 1 ]; then
 	say "fw cat live --id $tau_id | jq -c '{id, source, reward, messages: (.messages | length)}'"
 	fw cat live --id "$tau_id" | jq -c '{id, source, reward, messages: (.messages | length)}'
-	say "fw cat dpo --limit 2 | jq -c 'with_entries(.value |= (tostring | .[0:60]))'"
-	fw cat dpo --limit 2 | jq -c 'with_entries(.value |= (tostring | .[0:60]))'
+	dpo_view='{id, prompt_turns: (.prompt | length), chosen: (.chosen | tostring | .[0:70]), rejected: (.rejected | tostring | .[0:70])}'
+	say "fw cat dpo --limit 2 | jq -c '$dpo_view'"
+	fw cat dpo --limit 2 | jq -c "$dpo_view"
 else
 	say "fw cat live --id $tau_id | cut -c 1-200"
 	fw cat live --id "$tau_id" | short 1
