@@ -4,7 +4,10 @@
 
 #include <stdlib.h>
 
-static const char *const usage[] = { "fw commit CORPUS -m MESSAGE [--json]", NULL };
+static const char *const usage[] = {
+	"fw commit CORPUS -m MESSAGE [--trailer KEY:VALUE]... [--json]",
+	NULL,
+};
 
 int
 cmd_commit(int argc, char **argv)

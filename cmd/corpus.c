@@ -40,7 +40,7 @@ cmd_corpus(int argc, char **argv)
 	const char *schema_file = NULL;
 	int json = 0;
 	const struct fw_opt opts[] = {
-		{ 0, "schema", FW_OPT_STR, "FILE", "the corpus schema (default: the trajectory schema)", &schema_file },
+		{ 0, "schema", FW_OPT_STR, "FILE.yaml", "the corpus schema (default: the trajectory schema)", &schema_file },
 		{ 0, "json", FW_OPT_FLAG, NULL, "list as JSON lines", &json },
 		FW_OPT_TABLE_END,
 	};

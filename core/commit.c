@@ -233,6 +233,61 @@ done:
 	return rc;
 }
 
+/*
+ * The index is keyed by 8 bytes of SHA-256(id): before an edit touches an
+ * existing record, its stored id must be the staged id, or two ids collide and
+ * the commit is refused rather than replacing another record. Edits are in
+ * row-key order, so each row group's id column is decoded once.
+ */
+static int
+verify_ids(struct commit_ctx *c, const fw_roots *roots, const fw_ptree_edit *e, size_t n)
+{
+	fw_ptree t;
+	fw_ptree_child leaf;
+	fw_rg rg;
+	fw_column *ids = NULL;
+	int have = 0, rc = 0;
+
+	memset(&rg, 0, sizeof(rg));
+	fw_data_tree_init(&t, c->s->os, NULL);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct group *g = &c->groups[e[i].ref];
+		const struct op *o = &c->ops[g->first];
+		if (!g->exists)
+			continue;
+		if (!have || memcmp(e[i].key, leaf.key, 16) > 0) {
+			fw_rg_release(&rg);
+			have = 0;
+			if ((rc = fw_ptree_find_leaf(&t, &roots->data, e[i].key, &leaf)) < 0 ||
+			    (rc = fw_rg_load(c->s->os, &rg, &leaf.oid, 1)) < 0 ||
+			    (rc = fw_rg_column(c->s->os, &rg, "id", &ids)) < 0)
+				break;
+			have = 1;
+		}
+		uint32_t lo = 0, hi = rg.n;
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+			if (memcmp(rg.keys + (size_t)mid * 16, e[i].key, 16) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo >= rg.n || memcmp(rg.keys + (size_t)lo * 16, e[i].key, 16) != 0 || !ids) {
+			rc = fw_error_set(FW_ECORRUPT, "the id index names a record the data tree "
+			    "does not hold (id '%.*s'); run fw fsck", (int)o->id_len, c->ids + o->id_off);
+			break;
+		}
+		size_t len = ids->off[lo + 1] - ids->off[lo];
+		if (ids->kind[lo] != FW_KIND_STRING || len != o->id_len ||
+		    memcmp(ids->data + ids->off[lo], c->ids + o->id_off, len) != 0)
+			rc = fw_error_set(FW_ECONFLICT, "id '%.*s' shares the first 8 bytes of its "
+			    "SHA-256 with id '%.*s' already in the corpus; rename one",
+			    (int)o->id_len, c->ids + o->id_off, (int)len, ids->data + ids->off[lo]);
+	}
+	fw_rg_release(&rg);
+	return rc;
+}
+
 static int
 lock_corpus(fw_store *s, const char *corpus, int *fd)
 {
@@ -427,6 +482,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	}
 	if (nd > 1)
 		qsort(dedits, nd, sizeof(*dedits), ptedit_cmp);
+	if ((rc = verify_ids(&c, &roots, dedits, nd)) < 0)
+		goto done;
 	/* iedits are in hash order already */
 	{
 		fw_data_ctx dctx = { .os = s->os, .schema = &c.schema,

@@ -15,6 +15,8 @@ struct cat_ctx {
 	uint64_t emitted;
 	fw_buf line;
 	const uint8_t *only_key;	/* one row key, for --id */
+	const char *only_id;
+	int found;
 };
 
 static int
@@ -64,6 +66,17 @@ cat_leaf(void *arg, const fw_ptree_child *leaf)
 	for (uint32_t r = 0; r < rg.n; r++) {
 		if (c->only_key && memcmp(rg.keys + (size_t)r * 16, c->only_key, 16) != 0)
 			continue;
+		if (c->only_key) {
+			/* 8 hash bytes matched; the id itself must too. */
+			fw_column *ids = NULL;
+			for (size_t k = 0; k < rg.ncols; k++)
+				if (strcmp(rg.cols[k].name, "id") == 0)
+					ids = cols[k];
+			if (ids == NULL || ids->off[r + 1] - ids->off[r] != strlen(c->only_id) ||
+			    memcmp(ids->data + ids->off[r], c->only_id, strlen(c->only_id)) != 0)
+				continue;
+			c->found = 1;
+		}
 		if (c->o->limit && c->emitted >= c->o->limit) {
 			rc = 1;
 			goto done;
@@ -93,7 +106,7 @@ int
 fw_cat(fw_store *s, const fw_rev *rev, const fw_cat_opts *o,
     int (*cb)(void *arg, const char *json, size_t len), void *arg)
 {
-	struct cat_ctx c = { s, o, cb, arg, 0, FW_BUF_INIT, NULL };
+	struct cat_ctx c = { s, o, cb, arg, 0, FW_BUF_INIT, NULL, NULL, 0 };
 	fw_roots roots;
 	fw_ptree t;
 	int rc;
@@ -120,7 +133,14 @@ fw_cat(fw_store *s, const fw_rev *rev, const fw_cat_opts *o,
 				key[b] = (uint8_t)time;
 			memcpy(key + 8, h, 8);
 			c.only_key = key;
+			c.only_id = o->ids[i];
+			c.found = 0;
 			rc = fw_ptree_walk_leaves(&t, &roots.data, key, key, cat_leaf, &c);
+			if (rc >= 0 && !c.found && !(o->limit && c.emitted >= o->limit)) {
+				rc = fw_error_set(FW_ENOTFOUND, "no record with id '%s' in %s@%.12s",
+				    o->ids[i], rev->corpus, rev->commit);
+				break;
+			}
 		}
 	}
 	fw_buf_release(&c.line);

@@ -42,6 +42,9 @@ fw_idhash(uint8_t out[8], const char *id, size_t len)
 	unsigned char h[32];
 
 	fw_sha256(h, id, len);
+	/* Test hook: keep one byte so that tests can make ids collide. */
+	if (getenv("FW_TEST_WEAK_IDHASH"))
+		memset(h + 1, 0, 7);
 	memcpy(out, h, 8);
 }
 
@@ -100,7 +103,16 @@ fw_store_init(const char *dir)
 	snprintf(p, sizeof(p), "%s/git", fw);
 	if ((rc = git_repository_init(&repo, p, 1)) < 0)
 		return fw_git_error(rc, "cannot create %s", p);
+	/* Bare repositories keep no reflogs by default; fw's history of branch
+	 * moves (resets, deletions) lives in them. */
+	git_config *cfg = NULL;
+	if ((rc = git_repository_config(&cfg, repo)) == 0) {
+		rc = git_config_set_string(cfg, "core.logAllRefUpdates", "always");
+		git_config_free(cfg);
+	}
 	git_repository_free(repo);
+	if (rc < 0)
+		return fw_git_error(rc, "cannot configure %s", p);
 	static const char *const subdirs[] = { "objects", "stage", "locks" };
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s/%s", fw, subdirs[i]);
