@@ -2,6 +2,7 @@
 #include "fw/error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,18 +48,17 @@ fw_utf8_valid(const char *str, size_t n)
  * per-process random nonce, so no real string can be mistaken for one.
  */
 static char sentinel_prefix[32];
+static pthread_once_t sentinel_once = PTHREAD_ONCE_INIT;
 
 static void
 sentinel_init(void)
 {
 	uint64_t nonce = 0;
 
-	if (sentinel_prefix[0] == 0 && sentinel_prefix[1] == 0) {
-		if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
-			nonce = (uint64_t)(uintptr_t)&nonce ^ 0x9e3779b97f4a7c15ull;
-		snprintf(sentinel_prefix + 1, sizeof(sentinel_prefix) - 1,
-		    "fwnum%016llx:", (unsigned long long)nonce);
-	}
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		nonce = (uint64_t)(uintptr_t)&nonce ^ 0x9e3779b97f4a7c15ull;
+	snprintf(sentinel_prefix + 1, sizeof(sentinel_prefix) - 1,
+	    "fwnum%016llx:", (unsigned long long)nonce);
 }
 
 static int
@@ -365,7 +365,8 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	}
 	if (!fw_utf8_valid(text, len))
 		return fw_error_set(FW_EINVALID, "invalid UTF-8");
-	sentinel_init();
+	/* Once per process: parsers run on several threads at once. */
+	pthread_once(&sentinel_once, sentinel_init);
 	{
 		struct scan c = { text, len, 0, 0, NULL, 0, &tmp, 0 };
 		int sr = scan_value(&c);
