@@ -356,7 +356,7 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	struct json_object *v = NULL, *r;
 	fw_buf tmp = FW_BUF_INIT;
 	size_t nbig = 0, end;
-	int rc = 0;
+	int rc = 0, fed_nul = 0;
 
 	*out = NULL;
 	if (memchr(text, '\0', len) != NULL) {
@@ -406,6 +406,18 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	v = json_tokener_parse_ex(tok, text, (int)len);
+	/* A top-level number or literal ends only where json-c sees what
+	 * follows it ("42", "true"): a NUL byte tells it the text ends. The
+	 * scan above has checked the whole text already. */
+	if (v == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
+		v = json_tokener_parse_ex(tok, "", 1);
+		fed_nul = 1;
+	}
+	if (v == NULL && json_tokener_get_error(tok) == json_tokener_success) {
+		/* JSON null is json-c's NULL. */
+		*out = NULL;
+		goto done;
+	}
 	if (v == NULL) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 		if (e == json_tokener_continue || e == json_tokener_success)
@@ -422,7 +434,7 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 			    json_tokener_error_desc(e));
 		goto done;
 	}
-	end = json_tokener_get_parse_end(tok);
+	end = fed_nul ? len : json_tokener_get_parse_end(tok);
 	/* json-c stops after a top-level number only when it sees what follows. */
 	while (end < len && strchr(" \t\r\n", text[end]) != NULL && text[end])
 		end++;

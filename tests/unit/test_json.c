@@ -69,3 +69,34 @@ test_json_rejects(void)
 	free(deep);
 	fw_buf_release(&b);
 }
+
+/* Top-level scalars parse (json-c alone waits for what follows them), and
+ * JSON null is NULL with success. */
+void
+test_json_toplevel(void)
+{
+	static const char *ok[] = { "42", " -0 ", "1.50", "1e5", "true", "false",
+	    "\"s\"", "123456789012345678901234567890" };
+	fw_buf b = FW_BUF_INIT;
+	struct json_object *v = NULL;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		const char *t = ok[i];
+		size_t n = strlen(t);
+		CHECK_MSG(fw_json_parse(&v, t, n) == 0, "%s: %s", t, fw_error_last());
+		fw_buf_reset(&b);
+		CHECK_OK(fw_json_canon(&b, v));
+		while (*t == ' ')
+			t++, n--;
+		while (n && t[n - 1] == ' ')
+			n--;
+		CHECK_MSG(b.len == n && memcmp(b.data, t, n) == 0, "%s -> %s", ok[i], b.data);
+		json_object_put(v);
+	}
+	v = (struct json_object *)&b;
+	CHECK_OK(fw_json_parse(&v, "null", 4));
+	CHECK(v == NULL);
+	CHECK_INT(fw_json_parse(&v, "42x", 3), FW_EINVALID);
+	CHECK_INT(fw_json_parse(&v, "tru", 3), FW_EINVALID);
+	fw_buf_release(&b);
+}
