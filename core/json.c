@@ -17,7 +17,11 @@ fw_utf8_valid(const char *str, size_t n)
 	while (s < end) {
 		unsigned c = *s;
 		if (c < 0x80) {
+			uint64_t w;
+			/* ASCII runs 8 bytes at a time: most text is ASCII. */
 			s++;
+			while (end - s >= 8 && (memcpy(&w, s, 8), (w & 0x8080808080808080ull) == 0))
+				s += 8;
 			continue;
 		}
 		size_t need;
@@ -473,7 +477,24 @@ fw_json_quote(fw_buf *b, const char *s, size_t n)
 		return rc;
 	b->data[b->len++] = '"';
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
+		/* Runs of 8 bytes with nothing to escape go at once: no byte
+		 * below 0x20 and none equal to '"' or '\\' (the usual
+		 * has-zero-byte tests, exact for "any"). */
+		while (n - i >= 8) {
+			uint64_t w, q, bs;
+			memcpy(&w, s + i, 8);
+			q = w ^ 0x2222222222222222ull;
+			bs = w ^ 0x5c5c5c5c5c5c5c5cull;
+			if ((((w - 0x2020202020202020ull) & ~w) |
+			    ((q - 0x0101010101010101ull) & ~q) |
+			    ((bs - 0x0101010101010101ull) & ~bs)) & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		if ((rc = fw_buf_add(b, s + run, i - run)) < 0)

@@ -100,3 +100,46 @@ test_json_toplevel(void)
 	CHECK_INT(fw_json_parse(&v, "tru", 3), FW_EINVALID);
 	fw_buf_release(&b);
 }
+
+/* fw_json_quote's and fw_utf8_valid's 8-byte fast paths against the plain
+ * rules, with special bytes at every offset. */
+void
+test_json_fast_paths(void)
+{
+	static const char specials[] = "\"\\\n\x01\x1f\x7f\xc3\xa9\xff a";
+	unsigned seed = 12345;
+
+	for (int t = 0; t < 3000; t++) {
+		char s[64];
+		size_t n = (size_t)(t % 40);
+		int valid = 1;
+		fw_buf got = FW_BUF_INIT, want = FW_BUF_INIT;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			s[i] = (seed >> 16) % 4 == 0 ? specials[(seed >> 8) % (sizeof(specials) - 1)] :
+			    (char)('a' + (seed >> 20) % 26);
+		}
+		CHECK_OK(fw_json_quote(&got, s, n));
+		fw_buf_addc(&want, '"');
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '"' || c == '\\')
+				fw_buf_printf(&want, "\\%c", c);
+			else if (c == '\n')
+				fw_buf_adds(&want, "\\n");
+			else if (c < 0x20)
+				fw_buf_printf(&want, "\\u%04x", c);
+			else
+				fw_buf_addc(&want, (char)c);
+			/* Valid UTF-8 here: ASCII, or 0xc3 0xa9 exactly. */
+			if (c >= 0x80 && !(c == 0xc3 && i + 1 < n && (unsigned char)s[i + 1] == 0xa9))
+				valid = (c == 0xa9 && i > 0 && (unsigned char)s[i - 1] == 0xc3) && valid;
+		}
+		fw_buf_addc(&want, '"');
+		CHECK_MSG(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+		    "%s != %s", got.data, want.data);
+		CHECK_INT(fw_utf8_valid(s, n), valid);
+		fw_buf_release(&got);
+		fw_buf_release(&want);
+	}
+}
