@@ -6,7 +6,7 @@ DESTDIR ?=
 CC ?= cc
 BUILD ?= build
 
-PKGS := libgit2 libzstd libcrypto yaml-0.1 json-c libpcre2-8 libutf8proc
+PKGS := libgit2 libzstd libcrypto yaml-0.1 json-c libpcre2-8 libutf8proc zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -38,7 +38,8 @@ CORE_SRC := \
 	core/read.c \
 	core/rev.c \
 	core/log.c \
-	core/import.c
+	core/import.c \
+	core/import_formats.c
 
 GPU_SRC :=
 
@@ -62,9 +63,10 @@ UNIT_SRC := \
 	tests/unit/test_json.c \
 	tests/unit/test_column.c \
 	tests/unit/test_ptree.c \
-	tests/unit/test_store.c
+	tests/unit/test_store.c \
+	tests/unit/test_import.c
 
-FUZZ_TARGETS := objects
+FUZZ_TARGETS := objects jsonl
 
 LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -105,6 +107,10 @@ unit: deps $(UNIT)
 demo: deps $(FW)
 	@FW=$(abspath $(FW)) sh scripts/demo.sh
 
+# Import throughput on a file: build/bench_import FILE [THREADS...]
+$(BUILD)/bench_import: tests/bench/bench_import.c $(BUILD)/libfw.a
+	$(CC) $(ALL_CFLAGS) -o $@ tests/bench/bench_import.c $(BUILD)/libfw.a $(LIBS)
+
 bench: deps $(FW)
 	@FW=$(abspath $(FW)) sh tests/bench/run.sh
 
@@ -120,11 +126,12 @@ asan: deps
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-asan/fw build-asan/fw-unit
 	FW=$(abspath build-asan/fw) UNIT=$(abspath build-asan/fw-unit) ASAN_OPTIONS=detect_leaks=1 FW_ASAN=1 sh tests/run.sh
 
-# libFuzzer targets (clang): build-fuzz/fuzz_<name>; run one with
+# libFuzzer targets (clang): build-fuzz/fuzz_<name>; the library is built with
+# fuzzer-no-link so that libFuzzer sees its coverage. Run one with
 #   build-fuzz/fuzz_jsonl -max_total_time=60 tests/fuzz/corpus/jsonl
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 fuzz: deps
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
 	@for t in $(FUZZ_TARGETS); do \
 		echo "clang fuzz $$t"; \
 		clang -std=c11 -D_GNU_SOURCE -Iinclude -Icore -Iobjstore $(PKG_CFLAGS) $(FUZZ_FLAGS) \

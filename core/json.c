@@ -2,6 +2,7 @@
 #include "fw/error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,11 @@ fw_utf8_valid(const char *str, size_t n)
 	while (s < end) {
 		unsigned c = *s;
 		if (c < 0x80) {
+			uint64_t w;
+			/* ASCII runs 8 bytes at a time: most text is ASCII. */
 			s++;
+			while (end - s >= 8 && (memcpy(&w, s, 8), (w & 0x8080808080808080ull) == 0))
+				s += 8;
 			continue;
 		}
 		size_t need;
@@ -47,18 +52,17 @@ fw_utf8_valid(const char *str, size_t n)
  * per-process random nonce, so no real string can be mistaken for one.
  */
 static char sentinel_prefix[32];
+static pthread_once_t sentinel_once = PTHREAD_ONCE_INIT;
 
 static void
 sentinel_init(void)
 {
 	uint64_t nonce = 0;
 
-	if (sentinel_prefix[0] == 0 && sentinel_prefix[1] == 0) {
-		if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
-			nonce = (uint64_t)(uintptr_t)&nonce ^ 0x9e3779b97f4a7c15ull;
-		snprintf(sentinel_prefix + 1, sizeof(sentinel_prefix) - 1,
-		    "fwnum%016llx:", (unsigned long long)nonce);
-	}
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
+		nonce = (uint64_t)(uintptr_t)&nonce ^ 0x9e3779b97f4a7c15ull;
+	snprintf(sentinel_prefix + 1, sizeof(sentinel_prefix) - 1,
+	    "fwnum%016llx:", (unsigned long long)nonce);
 }
 
 static int
@@ -365,7 +369,8 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	}
 	if (!fw_utf8_valid(text, len))
 		return fw_error_set(FW_EINVALID, "invalid UTF-8");
-	sentinel_init();
+	/* Once per process: parsers run on several threads at once. */
+	pthread_once(&sentinel_once, sentinel_init);
 	{
 		struct scan c = { text, len, 0, 0, NULL, 0, &tmp, 0 };
 		int sr = scan_value(&c);
@@ -405,9 +410,17 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	v = json_tokener_parse_ex(tok, text, (int)len);
-	/* json-c waits for a delimiter after a number that ends the input. */
-	if (v == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-		v = json_tokener_parse_ex(tok, " ", 1);
+	/* A top-level number or literal ends only where json-c sees what
+	 * follows it ("42", "true"): a NUL byte tells it the text ends. The
+	 * scan above has checked the whole text already. */
+	if (v == NULL && json_tokener_get_error(tok) == json_tokener_continue) {
+		v = json_tokener_parse_ex(tok, "", 1);
+	}
+	if (v == NULL && json_tokener_get_error(tok) == json_tokener_success) {
+		/* JSON null is json-c's NULL. */
+		*out = NULL;
+		goto done;
+	}
 	if (v == NULL) {
 		enum json_tokener_error e = json_tokener_get_error(tok);
 		if (e == json_tokener_continue || e == json_tokener_success)
@@ -454,7 +467,24 @@ fw_json_quote(fw_buf *b, const char *s, size_t n)
 		return rc;
 	b->data[b->len++] = '"';
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
+		/* Runs of 8 bytes with nothing to escape go at once: no byte
+		 * below 0x20 and none equal to '"' or '\\' (the usual
+		 * has-zero-byte tests, exact for "any"). */
+		while (n - i >= 8) {
+			uint64_t w, q, bs;
+			memcpy(&w, s + i, 8);
+			q = w ^ 0x2222222222222222ull;
+			bs = w ^ 0x5c5c5c5c5c5c5c5cull;
+			if ((((w - 0x2020202020202020ull) & ~w) |
+			    ((q - 0x0101010101010101ull) & ~q) |
+			    ((bs - 0x0101010101010101ull) & ~bs)) & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		if ((rc = fw_buf_add(b, s + run, i - run)) < 0)

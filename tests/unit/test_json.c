@@ -70,14 +70,76 @@ test_json_rejects(void)
 	fw_buf_release(&b);
 }
 
+/* Top-level scalars parse (json-c alone waits for what follows them), and
+ * JSON null is NULL with success. */
 void
-test_json_scalars(void)
+test_json_toplevel(void)
 {
+	static const char *ok[] = { "42", " -0 ", "1.50", "1e5", "true", "false",
+	    "\"s\"", "123456789012345678901234567890" };
 	fw_buf b = FW_BUF_INIT;
+	struct json_object *v = NULL;
 
-	/* json-c waits for a delimiter after a number that ends its input */
-	CHECK_STR(canon_of("42", &b), "42");
-	CHECK_STR(canon_of("-0.5e3", &b), "-0.5e3");
-	CHECK_STR(canon_of("true", &b), "true");
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		const char *t = ok[i];
+		size_t n = strlen(t);
+		CHECK_MSG(fw_json_parse(&v, t, n) == 0, "%s: %s", t, fw_error_last());
+		fw_buf_reset(&b);
+		CHECK_OK(fw_json_canon(&b, v));
+		while (*t == ' ')
+			t++, n--;
+		while (n && t[n - 1] == ' ')
+			n--;
+		CHECK_MSG(b.len == n && memcmp(b.data, t, n) == 0, "%s -> %s", ok[i], b.data);
+		json_object_put(v);
+	}
+	v = (struct json_object *)&b;
+	CHECK_OK(fw_json_parse(&v, "null", 4));
+	CHECK(v == NULL);
+	CHECK_INT(fw_json_parse(&v, "42x", 3), FW_EINVALID);
+	CHECK_INT(fw_json_parse(&v, "tru", 3), FW_EINVALID);
 	fw_buf_release(&b);
+}
+
+/* fw_json_quote's and fw_utf8_valid's 8-byte fast paths against the plain
+ * rules, with special bytes at every offset. */
+void
+test_json_fast_paths(void)
+{
+	static const char specials[] = "\"\\\n\x01\x1f\x7f\xc3\xa9\xff a";
+	unsigned seed = 12345;
+
+	for (int t = 0; t < 3000; t++) {
+		char s[64];
+		size_t n = (size_t)(t % 40);
+		int valid = 1;
+		fw_buf got = FW_BUF_INIT, want = FW_BUF_INIT;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			s[i] = (seed >> 16) % 4 == 0 ? specials[(seed >> 8) % (sizeof(specials) - 1)] :
+			    (char)('a' + (seed >> 20) % 26);
+		}
+		CHECK_OK(fw_json_quote(&got, s, n));
+		fw_buf_addc(&want, '"');
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '"' || c == '\\')
+				fw_buf_printf(&want, "\\%c", c);
+			else if (c == '\n')
+				fw_buf_adds(&want, "\\n");
+			else if (c < 0x20)
+				fw_buf_printf(&want, "\\u%04x", c);
+			else
+				fw_buf_addc(&want, (char)c);
+			/* Valid UTF-8 here: ASCII, or 0xc3 0xa9 exactly. */
+			if (c >= 0x80 && !(c == 0xc3 && i + 1 < n && (unsigned char)s[i + 1] == 0xa9))
+				valid = (c == 0xa9 && i > 0 && (unsigned char)s[i - 1] == 0xc3) && valid;
+		}
+		fw_buf_addc(&want, '"');
+		CHECK_MSG(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+		    "%s != %s", got.data, want.data);
+		CHECK_INT(fw_utf8_valid(s, n), valid);
+		fw_buf_release(&got);
+		fw_buf_release(&want);
+	}
 }
