@@ -24,6 +24,7 @@ CORE_SRC := \
 	core/error.c \
 	core/buf.c \
 	core/json.c \
+	core/jsontext.c \
 	core/column.c \
 	core/pool.c \
 	core/ptree.c \
@@ -61,12 +62,13 @@ UNIT_SRC := \
 	tests/unit/main.c \
 	tests/unit/test_buf.c \
 	tests/unit/test_json.c \
+	tests/unit/test_jsontext.c \
 	tests/unit/test_column.c \
 	tests/unit/test_ptree.c \
 	tests/unit/test_store.c \
 	tests/unit/test_import.c
 
-FUZZ_TARGETS := objects jsonl
+FUZZ_TARGETS := objects jsonl canon
 
 LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

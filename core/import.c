@@ -406,10 +406,14 @@ block_work(struct block *b, fw_format fmt, const fw_import_opts *o)
 		if (le > p && le[-1] == '\r')
 			le--;
 		if (!blank(p, le)) {
-			if ((rc = fw_json_parse(&rec, p, (size_t)(le - p))) >= 0 &&
-			    (rc = fw_imp_line_record(&rec, fmt)) >= 0)
-				rc = map_one(o, rec, &b->out);
-			json_object_put(rec);
+			if (fmt == FW_FORMAT_JSONL && o->map_text) {
+				rc = o->map_text(o->arg, p, (size_t)(le - p), &b->out);
+			} else {
+				if ((rc = fw_json_parse(&rec, p, (size_t)(le - p))) >= 0 &&
+				    (rc = fw_imp_line_record(&rec, fmt)) >= 0)
+					rc = map_one(o, rec, &b->out);
+				json_object_put(rec);
+			}
 			if (rc < 0) {
 				b->err = rc;
 				b->err_line = line;

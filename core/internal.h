@@ -91,6 +91,8 @@ int fw_op_decode(const char *p, size_t len, const char **id, size_t *idlen,
     fw_field **fields, size_t *nfields, size_t *cap);
 
 uint32_t fw_fields_size(const fw_field *f, size_t n);
+/* The canonical JSON of a record given as fields. */
+int fw_record_canon(fw_buf *out, const fw_field *f, size_t n);
 
 #endif
 

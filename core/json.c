@@ -1,4 +1,5 @@
 #include "fw/json.h"
+#include "json_scan.h"
 #include "fw/error.h"
 
 #include <errno.h>
@@ -93,26 +94,17 @@ int_token_needs_text(const char *t, size_t n)
  * with U+FFFD instead of refusing it. It runs before json-c builds objects and
  * also finds the integer tokens that need their text kept (see above).
  */
-struct scan {
-	const char *s;
-	size_t len, i;
-	int depth;
-	const char *err;
-	size_t nbig;
-	fw_buf *out;		/* the rewritten text, when nbig > 0 */
-	size_t copied;		/* bytes of s already copied to out */
-};
 
-static void
-skip_ws(struct scan *c)
+void
+fw_scan_ws(struct scan *c)
 {
 	while (c->i < c->len && (c->s[c->i] == ' ' || c->s[c->i] == '\t' ||
 	    c->s[c->i] == '\n' || c->s[c->i] == '\r'))
 		c->i++;
 }
 
-static int
-hex4(const char *p, unsigned *v)
+int
+fw_scan_hex4(const char *p, unsigned *v)
 {
 	*v = 0;
 	for (int k = 0; k < 4; k++) {
@@ -126,8 +118,8 @@ hex4(const char *p, unsigned *v)
 	return 0;
 }
 
-static int
-scan_string(struct scan *c)
+int
+fw_scan_string(struct scan *c)
 {
 	c->i++;
 	while (c->i < c->len) {
@@ -156,7 +148,7 @@ scan_string(struct scan *c)
 			return -1;
 		}
 		unsigned u, u2;
-		if (c->i + 6 > c->len || hex4(c->s + c->i + 2, &u) < 0) {
+		if (c->i + 6 > c->len || fw_scan_hex4(c->s + c->i + 2, &u) < 0) {
 			c->err = "bad \\u escape in a string";
 			return -1;
 		}
@@ -167,7 +159,7 @@ scan_string(struct scan *c)
 		}
 		if (u >= 0xd800 && u <= 0xdbff) {
 			if (c->i + 6 > c->len || c->s[c->i] != '\\' ||
-			    c->s[c->i + 1] != 'u' || hex4(c->s + c->i + 2, &u2) < 0 ||
+			    c->s[c->i + 1] != 'u' || fw_scan_hex4(c->s + c->i + 2, &u2) < 0 ||
 			    u2 < 0xdc00 || u2 > 0xdfff) {
 				c->err = "lone surrogate escape in a string";
 				return -1;
@@ -179,8 +171,33 @@ scan_string(struct scan *c)
 	return -1;
 }
 
-static int
-scan_number(struct scan *c)
+/* json-c keeps keys as C strings and would cut one at a NUL; fw refuses such
+ * keys rather than lose part of them. span is a scanned string with quotes. */
+/* text need not end in a NUL: strspn would read past it. */
+int
+fw_json_all_space(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+			return 0;
+	return 1;
+}
+
+int
+fw_scan_key_has_nul(const char *p, size_t n)
+{
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u' && i + 5 < n && memcmp(p + i + 2, "0000", 4) == 0)
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
+int
+fw_scan_number(struct scan *c)
 {
 	size_t st = c->i;
 	int is_int = 1;
@@ -216,7 +233,7 @@ scan_number(struct scan *c)
 		c->err = "leading zero in a number";
 		return -1;
 	}
-	if (is_int && int_token_needs_text(c->s + st, c->i - st)) {
+	if (c->out && is_int && int_token_needs_text(c->s + st, c->i - st)) {
 		fw_buf *o = c->out;
 		if (fw_buf_add(o, c->s + c->copied, st - c->copied) < 0 ||
 		    fw_buf_add(o, "\"\\u0000", 7) < 0 ||
@@ -238,7 +255,7 @@ bad:
 static int
 scan_value(struct scan *c)
 {
-	skip_ws(c);
+	fw_scan_ws(c);
 	if (c->i >= c->len) {
 		c->err = "truncated value";
 		return -1;
@@ -251,7 +268,7 @@ scan_value(struct scan *c)
 			return -1;
 		}
 		c->i++;
-		skip_ws(c);
+		fw_scan_ws(c);
 		if (c->i < c->len && c->s[c->i] == close) {
 			c->i++;
 			c->depth--;
@@ -259,15 +276,21 @@ scan_value(struct scan *c)
 		}
 		for (;;) {
 			if (ch == '{') {
-				skip_ws(c);
+				fw_scan_ws(c);
 				if (c->i >= c->len || c->s[c->i] != '"') {
 					c->err = c->i >= c->len ? "truncated value" :
 					    "expected a string key";
 					return -1;
 				}
-				if (scan_string(c) < 0)
+				size_t kst = c->i;
+				if (fw_scan_string(c) < 0)
 					return -1;
-				skip_ws(c);
+				if (fw_scan_key_has_nul(c->s + kst, c->i - kst)) {
+					c->i = kst;
+					c->err = "object key with a NUL character";
+					return -1;
+				}
+				fw_scan_ws(c);
 				if (c->i >= c->len || c->s[c->i] != ':') {
 					c->err = c->i >= c->len ? "truncated value" :
 					    "expected ':'";
@@ -277,7 +300,7 @@ scan_value(struct scan *c)
 			}
 			if (scan_value(c) < 0)
 				return -1;
-			skip_ws(c);
+			fw_scan_ws(c);
 			if (c->i >= c->len) {
 				c->err = "truncated value";
 				return -1;
@@ -296,9 +319,9 @@ scan_value(struct scan *c)
 		}
 	}
 	if (ch == '"')
-		return scan_string(c);
+		return fw_scan_string(c);
 	if (ch == '-' || (ch >= '0' && ch <= '9'))
-		return scan_number(c);
+		return fw_scan_number(c);
 	static const char *const words[] = { "true", "false", "null" };
 	for (int k = 0; k < 3; k++) {
 		size_t n = strlen(words[k]);
@@ -375,14 +398,14 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 		struct scan c = { text, len, 0, 0, NULL, 0, &tmp, 0 };
 		int sr = scan_value(&c);
 		if (sr == 0) {
-			skip_ws(&c);
+			fw_scan_ws(&c);
 			if (c.i < len) {
 				c.err = "unexpected data after the value";
 				sr = -1;
 			}
 		}
 		if (sr < 0) {
-			if (strcmp(c.err, "truncated value") == 0 && strspn(text, " \t\r\n") == len)
+			if (strcmp(c.err, "truncated value") == 0 && fw_json_all_space(text, len))
 				c.err = "empty";
 			if (strcmp(c.err, "nested too deep") == 0)
 				rc = fw_error_set(FW_EINVALID,
@@ -425,8 +448,7 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 		enum json_tokener_error e = json_tokener_get_error(tok);
 		if (e == json_tokener_continue || e == json_tokener_success)
 			rc = fw_error_set(FW_EINVALID, "invalid JSON: %s",
-			    len == 0 || strspn(text, " \t\r\n") == len ?
-			    "empty" : "truncated value");
+			    fw_json_all_space(text, len) ? "empty" : "truncated value");
 		else if (e == json_tokener_error_depth)
 			rc = fw_error_set(FW_EINVALID,
 			    "invalid JSON at byte %zu: nested deeper than %d",

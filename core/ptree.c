@@ -314,7 +314,7 @@ out_release(struct outlist *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static size_t sort_klen;
+static _Thread_local size_t sort_klen;
 
 static int
 edit_cmp(const void *a, const void *b)

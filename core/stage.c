@@ -95,6 +95,51 @@ fw_op_decode(const char *p, size_t len, const char **id, size_t *idlen,
 	return 0;
 }
 
+/* The canonical JSON of a record given as fields: keys sorted by their bytes. */
+int
+fw_record_canon(fw_buf *out, const fw_field *f, size_t n)
+{
+	size_t *order = malloc((n + 1) * sizeof(*order));
+	int rc = 0;
+
+	if (order == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		order[i] = i;
+		while (j > 0) {
+			const fw_field *x = &f[order[j - 1]], *y = &f[order[j]];
+			size_t l = x->namelen < y->namelen ? x->namelen : y->namelen;
+			int cmp = memcmp(x->name, y->name, l);
+			if (cmp < 0 || (cmp == 0 && x->namelen <= y->namelen))
+				break;
+			size_t t = order[j - 1];
+			order[j - 1] = order[j];
+			order[j] = t;
+			j--;
+		}
+	}
+	fw_buf_addc(out, '{');
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const fw_field *x = &f[order[i]];
+		if (i)
+			fw_buf_addc(out, ',');
+		fw_json_quote(out, x->name, x->namelen);
+		fw_buf_addc(out, ':');
+		switch (x->kind) {
+		case FW_KIND_NULL: rc = fw_buf_adds(out, "null"); break;
+		case FW_KIND_TRUE: rc = fw_buf_adds(out, "true"); break;
+		case FW_KIND_FALSE: rc = fw_buf_adds(out, "false"); break;
+		case FW_KIND_STRING: rc = fw_json_quote(out, x->payload, x->len); break;
+		default: rc = fw_buf_add(out, x->payload, x->len);
+		}
+	}
+	if (rc == 0)
+		rc = fw_buf_addc(out, '}');
+	free(order);
+	return rc;
+}
+
 /* --- writing a segment --- */
 
 struct add_ctx {
@@ -128,6 +173,47 @@ kind_name(fw_kind k)
 	return n[k];
 }
 
+/* Checks a record's fields against the schema and encodes the staged op. */
+static int
+add_fields(struct add_ctx *c, const char *id, size_t idlen, const fw_field *fields,
+    size_t n, fw_buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const fw_field *f = &fields[i];
+		int col = fw_schema_find(c->schema, f->name, f->namelen);
+		if (c->schema->strict && col < 0)
+			return fw_error_set(FW_EINVALID, "\"%.*s\" is not in the schema (strict)",
+			    (int)f->namelen, f->name);
+		if (c->schema->strict && col >= 0 && f->kind != FW_KIND_NULL &&
+		    !type_ok(c->schema->cols[col].type, f->kind, f->payload, f->len))
+			return fw_error_set(FW_EINVALID, "\"%.*s\" is %s, schema says %s",
+			    (int)f->namelen, f->name, kind_name(f->kind),
+			    fw_type_name(c->schema->cols[col].type));
+		if (col >= 0 && c->schema->cols[col].required && f->kind == FW_KIND_NULL)
+			return fw_error_set(FW_EINVALID, "\"%.*s\" is required and is null",
+			    (int)f->namelen, f->name);
+	}
+	if (!c->patch)
+		for (size_t k = 0; k < c->schema->ncols; k++) {
+			const fw_schema_col *sc = &c->schema->cols[k];
+			size_t i;
+			if (!sc->required)
+				continue;
+			for (i = 0; i < n; i++)
+				if (fields[i].namelen == strlen(sc->name) &&
+				    memcmp(fields[i].name, sc->name, fields[i].namelen) == 0)
+					break;
+			if (i == n)
+				return fw_error_set(FW_EINVALID, "required field \"%s\" is missing",
+				    sc->name);
+		}
+	if (c->patch && n == 0)
+		return fw_error_set(FW_EINVALID, "a patch must set at least one field");
+	return fw_op_encode(out, c->patch ? FW_OP_PATCH : FW_OP_PUT, id, idlen, fields, n);
+}
+
+/* The importer's map for records it parsed with json-c (formats other than
+ * JSON lines). */
 static int
 add_map(void *arg, struct json_object *rec, fw_buf *out)
 {
@@ -155,11 +241,10 @@ add_map(void *arg, struct json_object *rec, fw_buf *out)
 	/* Payloads go to scratch first (it may move); names stay in json-c. */
 	json_object_object_foreach(rec, key, val) {
 		fw_field *f = &fields[n];
-		size_t klen = strlen(key);
 		if (c->patch && strcmp(key, "id") == 0)
 			continue;
 		f->name = key;
-		f->namelen = (uint32_t)klen;
+		f->namelen = (uint32_t)strlen(key);
 		offs[n] = scratch.len;
 		switch (json_object_get_type(val)) {
 		case json_type_null: f->kind = FW_KIND_NULL; break;
@@ -186,44 +271,88 @@ add_map(void *arg, struct json_object *rec, fw_buf *out)
 		if (rc < 0)
 			goto done;
 		f->len = (uint32_t)(scratch.len - offs[n]);
-		int col = fw_schema_find(c->schema, key, klen);
-		if (c->schema->strict && col < 0) {
-			rc = fw_error_set(FW_EINVALID, "\"%s\" is not in the schema (strict)", key);
-			goto done;
-		}
-		if (c->schema->strict && col >= 0 && f->kind != FW_KIND_NULL &&
-		    !type_ok(c->schema->cols[col].type, f->kind, scratch.data + offs[n], f->len)) {
-			rc = fw_error_set(FW_EINVALID, "\"%s\" is %s, schema says %s", key,
-			    kind_name(f->kind), fw_type_name(c->schema->cols[col].type));
-			goto done;
-		}
-		if (col >= 0 && c->schema->cols[col].required && f->kind == FW_KIND_NULL) {
-			rc = fw_error_set(FW_EINVALID, "\"%s\" is required and is null", key);
-			goto done;
-		}
 		n++;
-	}
-	if (!c->patch)
-		for (size_t k = 0; k < c->schema->ncols; k++) {
-			const fw_schema_col *sc = &c->schema->cols[k];
-			if (sc->required && !json_object_object_get_ex(rec, sc->name, NULL)) {
-				rc = fw_error_set(FW_EINVALID, "required field \"%s\" is missing",
-				    sc->name);
-				goto done;
-			}
-		}
-	if (c->patch && n == 0) {
-		rc = fw_error_set(FW_EINVALID, "a patch must set at least one field");
-		goto done;
 	}
 	for (size_t i = 0; i < n; i++)
 		fields[i].payload = scratch.data ? scratch.data + offs[i] : "";
-	rc = fw_op_encode(out, c->patch ? FW_OP_PATCH : FW_OP_PUT,
-	    json_object_get_string(idv), (size_t)json_object_get_string_len(idv), fields, n);
+	rc = add_fields(c, json_object_get_string(idv),
+	    (size_t)json_object_get_string_len(idv), fields, n, out);
 done:
 	free(fields);
 	free(offs);
 	fw_buf_release(&scratch);
+	return rc;
+}
+
+/* The importer's map for JSON lines, straight from the text: no json-c tree
+ * (fw_json_split_object gives the same payloads fw_json_canon would). */
+static int
+add_map_text(void *arg, const char *text, size_t len, fw_buf *out)
+{
+	static const char *const kinds[] = { "", "null", "a boolean", "a boolean",
+	    "a number", "a string", "an array", "an object" };
+	struct add_ctx *c = arg;
+	fw_buf buf = FW_BUF_INIT, rec = FW_BUF_INIT;
+	fw_json_member *m = NULL;
+	fw_field *fields = NULL;
+	size_t n = 0, cap = 0, nf = 0;
+	const char *id = NULL;
+	size_t idlen = 0;
+	char hex[FW_OID_HEXSZ + 1];
+	int rc;
+
+	if ((rc = fw_json_split_object(text, len, &buf, &m, &n, &cap)) < 0)
+		goto done;
+	if ((fields = calloc(n + 1, sizeof(*fields))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = buf.data + m[i].name_off;
+		if (m[i].name_len == 2 && memcmp(name, "id", 2) == 0) {
+			if (m[i].kind != FW_JSON_STRING) {
+				rc = fw_error_set(FW_EINVALID, "\"id\" is %s, must be a non-empty string",
+				    kinds[m[i].kind]);
+				goto done;
+			}
+			if (m[i].len == 0) {
+				rc = fw_error_set(FW_EINVALID, "\"id\" is an empty string");
+				goto done;
+			}
+			id = buf.data + m[i].off;
+			idlen = m[i].len;
+			if (c->patch)
+				continue;
+		}
+		fields[nf].name = name;
+		fields[nf].namelen = (uint32_t)m[i].name_len;
+		fields[nf].kind = (uint8_t)m[i].kind;
+		fields[nf].payload = buf.data + m[i].off;
+		fields[nf].len = (uint32_t)m[i].len;
+		nf++;
+	}
+	if (id == NULL) {
+		/* The SHA-256 of the record's canonical JSON (docs/schema.md). */
+		if ((rc = fw_record_canon(&rec, fields, nf)) < 0)
+			goto done;
+		unsigned char h[32];
+		fw_sha256(h, rec.data, rec.len);
+		fw_oid_tohex(hex, (const fw_oid *)(const void *)h);
+		id = hex;
+		idlen = 64;
+		fields[nf].name = "id";
+		fields[nf].namelen = 2;
+		fields[nf].kind = FW_KIND_STRING;
+		fields[nf].payload = hex;
+		fields[nf].len = 64;
+		nf++;
+	}
+	rc = add_fields(c, id, idlen, fields, nf, out);
+done:
+	free(m);
+	free(fields);
+	fw_buf_release(&buf);
+	fw_buf_release(&rec);
 	return rc;
 }
 
@@ -360,8 +489,9 @@ fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
 	c.f = w.f;
 	c.path = w.tmp;
 	for (size_t i = 0; i < nfiles; i++) {
-		fw_import_opts io = { o->format, o->threads, add_map, add_sink,
-		    o->progress, &c };
+		fw_import_opts io = { .format = o->format, .threads = o->threads,
+		    .map = add_map, .map_text = add_map_text, .sink = add_sink,
+		    .progress = o->progress, .arg = &c };
 		fw_import_stats st;
 		if ((rc = fw_import_file(&st, files[i], &io)) < 0)
 			goto done;

@@ -64,6 +64,12 @@ typedef int (*fw_import_map_fn)(void *arg, struct json_object *rec, fw_buf *out)
  * consecutive records (nrecords >= 1). A negative return aborts the import and
  * is returned as is, with the sink's message.
  */
+/* Optional, for JSON lines only: called instead of parsing the line into a
+ * json-c object; text is the line without its line end. map_text validates
+ * the text, applies the jsonl id rule and appends the encoding, like map.
+ * Same threading and error rules as map. */
+typedef int (*fw_import_map_text_fn)(void *arg, const char *text, size_t len, fw_buf *out);
+
 typedef int (*fw_import_sink_fn)(void *arg, const char *bytes, size_t len,
     size_t nrecords);
 
@@ -78,6 +84,7 @@ typedef struct fw_import_opts {
 	fw_import_sink_fn sink;	/* required */
 	fw_import_progress_fn progress;	/* may be NULL */
 	void *arg;		/* passed to map, sink and progress */
+	fw_import_map_text_fn map_text;	/* optional: JSON lines from text */
 } fw_import_opts;
 
 typedef struct fw_import_stats {

@@ -47,4 +47,34 @@ const char *fw_json_number_text(struct json_object *v);
 /* 1 if a number's text is an integer (no fraction, no exponent). */
 int fw_json_number_is_int(const char *text);
 
+/*
+ * The same canonical form straight from JSON text, without json-c objects:
+ * appends to b exactly what fw_json_canon(fw_json_parse(text)) would, and
+ * refuses exactly what fw_json_parse refuses (FW_EINVALID, same messages).
+ */
+int fw_json_canon_text(fw_buf *b, const char *text, size_t len);
+
+/* The kind of a top-level member (the values match fw_kind in fw/column.h). */
+enum {
+	FW_JSON_NULL = 1, FW_JSON_FALSE = 2, FW_JSON_TRUE = 3, FW_JSON_NUMBER = 4,
+	FW_JSON_STRING = 5, FW_JSON_ARRAY = 6, FW_JSON_OBJECT = 7,
+};
+
+typedef struct fw_json_member {
+	size_t name_off, name_len;	/* the decoded key, in buf */
+	int kind;
+	size_t off, len;		/* the payload in buf: a string's bytes, a
+					 * number's text, canonical JSON of an array
+					 * or object; empty for null and booleans */
+} fw_json_member;
+
+/*
+ * Splits the JSON object text[0..len) into its members, in input order, the
+ * last of duplicate keys kept; names and payloads go to buf (reset first).
+ * *members (capacity *cap) is grown as needed; free it with free(). A value
+ * that is not an object is refused with "a record must be a JSON object".
+ */
+int fw_json_split_object(const char *text, size_t len, fw_buf *buf,
+    fw_json_member **members, size_t *n, size_t *cap);
+
 #endif

@@ -39,7 +39,7 @@ main(int argc, char **argv)
 	for (int a = 2; a < (argc > 2 ? argc : 3); a++) {
 		int threads = argc > 2 ? atoi(argv[a]) : 0;
 		unsigned long long out_bytes = 0;
-		fw_import_opts o = { FW_FORMAT_AUTO, threads, map_canon, sink_count, NULL, &out_bytes };
+		fw_import_opts o = { FW_FORMAT_AUTO, threads, map_canon, sink_count, NULL, &out_bytes, NULL };
 		fw_import_stats st;
 		struct timespec t0, t1;
 

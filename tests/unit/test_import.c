@@ -47,7 +47,7 @@ sink_collect(void *arg, const char *bytes, size_t len, size_t n)
 static int
 import(struct got *g, const char *path, fw_format f, int threads, fw_import_stats *st)
 {
-	fw_import_opts o = { f, threads, map_canon, sink_collect, NULL, g };
+	fw_import_opts o = { f, threads, map_canon, sink_collect, NULL, g, NULL };
 
 	fw_buf_reset(&g->all);
 	g->n = g->calls = 0;
@@ -496,7 +496,7 @@ test_import_jsonl(void)
 		char buf[200];
 		FILE *fp = fopen(path, "rb");
 		size_t n = fread(buf, 1, sizeof(buf), fp);
-		fw_import_opts o = { FW_FORMAT_AUTO, 1, map_canon, sink_collect, NULL, &g };
+		fw_import_opts o = { FW_FORMAT_AUTO, 1, map_canon, sink_collect, NULL, &g, NULL };
 		fclose(fp);
 		/* Two gzip members back to back, as `cat a.gz b.gz` makes. */
 		memcpy(buf + n, buf, n);
