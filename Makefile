@@ -22,7 +22,11 @@ CORE_SRC := \
 	core/error.c \
 	core/buf.c \
 	core/json.c \
-	core/column.c
+	core/column.c \
+	core/filter.c \
+	core/filter_eval.c \
+	core/filter_vec.c \
+	core/filter_stats.c
 
 GPU_SRC :=
 
@@ -34,9 +38,10 @@ UNIT_SRC := \
 	tests/unit/main.c \
 	tests/unit/test_buf.c \
 	tests/unit/test_json.c \
-	tests/unit/test_column.c
+	tests/unit/test_column.c \
+	tests/unit/test_filter.c
 
-FUZZ_TARGETS :=
+FUZZ_TARGETS := filter
 
 LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
