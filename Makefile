@@ -26,7 +26,8 @@ CORE_SRC := \
 	core/filter.c \
 	core/filter_eval.c \
 	core/filter_vec.c \
-	core/filter_stats.c
+	core/filter_stats.c \
+	core/filter_scan.c
 
 GPU_SRC :=
 
@@ -73,6 +74,10 @@ $(UNIT): $(UNIT_OBJ) $(BUILD)/libfw.a
 
 $(BUILD)/tests/unit/main.o: tests/unit/tests.def
 
+# Benchmark of the filter language (tests/bench/filter/run.sh runs it).
+$(BUILD)/filter-bench: tests/bench/filter_bench.c $(BUILD)/libfw.a
+	$(CC) $(ALL_CFLAGS) -o $@ tests/bench/filter_bench.c $(BUILD)/libfw.a $(LIBS)
+
 test: deps $(FW) $(UNIT)
 	@FW=$(abspath $(FW)) UNIT=$(abspath $(UNIT)) sh tests/run.sh
 
@@ -101,7 +106,7 @@ asan: deps
 #   build-fuzz/fuzz_jsonl -max_total_time=60 tests/fuzz/corpus/jsonl
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 fuzz: deps
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
 	@for t in $(FUZZ_TARGETS); do \
 		echo "clang fuzz $$t"; \
 		clang -std=c11 -D_GNU_SOURCE -Iinclude -Icore -Iobjstore $(PKG_CFLAGS) $(FUZZ_FLAGS) \

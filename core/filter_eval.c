@@ -10,6 +10,7 @@
 #include "fw/json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -85,14 +86,6 @@ filter_ctx_row_reset(struct filter_ctx *c)
 	for (size_t k = 0; k < c->ntmp; k++)
 		free(c->tmp[k]);
 	c->ntmp = 0;
-	for (size_t k = 0; k < c->ntjs; k++)
-		json_object_put(c->tjs[k]);
-	c->ntjs = 0;
-	if (c->parsed)
-		for (size_t k = 0; k < c->f->ncols; k++) {
-			json_object_put(c->parsed[k]);
-			c->parsed[k] = NULL;
-		}
 }
 
 void
@@ -100,30 +93,13 @@ filter_ctx_release(struct filter_ctx *c)
 {
 	filter_ctx_row_reset(c);
 	free(c->tmp);
-	free(c->tjs);
 	if (c->md)
 		pcre2_match_data_free(c->md);
 	if (c->mctx)
 		pcre2_match_context_free(c->mctx);
 	fw_buf_release(&c->ca);
 	fw_buf_release(&c->cb);
-}
-
-static int
-keep_json(struct filter_ctx *c, struct json_object *js)
-{
-	if (c->ntjs == c->captjs) {
-		size_t cap = c->captjs ? c->captjs * 2 : 8;
-		struct json_object **v = realloc(c->tjs, cap * sizeof(*v));
-		if (v == NULL) {
-			json_object_put(js);
-			return fw_error_set(FW_ENOMEM, "out of memory");
-		}
-		c->tjs = v;
-		c->captjs = cap;
-	}
-	c->tjs[c->ntjs++] = js;
-	return 0;
+	fw_buf_release(&c->key);
 }
 
 static int
@@ -144,6 +120,12 @@ keep_str(struct filter_ctx *c, char *s)
 }
 
 static int
+corrupt(void)
+{
+	return fw_error_set(FW_ECORRUPT, "filter: malformed JSON in a column value");
+}
+
+static int
 json_val(struct json_object *js, fval *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -158,13 +140,31 @@ json_val(struct json_object *js, fval *v)
 	case json_type_boolean:
 		v->kind = json_object_get_boolean(js) ? FW_KIND_TRUE : FW_KIND_FALSE;
 		return 0;
-	case json_type_int:
-	case json_type_double:
+	case json_type_int: {
+		/* json-c prints an int64 exactly, so its value is its text's;
+		 * INT64_MAX may be a clamped or unsigned value: read the text. */
+		int64_t i = json_object_get_int64(js);
 		v->kind = FW_KIND_NUMBER;
-		/* From the text, exactly as a column decodes it. */
-		v->s = fw_json_number_text(js);
-		v->len = strlen(v->s);
-		return filter_num_parse(v->s, v->len, &v->num, &v->i, &v->is_int);
+		if (i != INT64_MAX) {
+			v->num = (double)i;
+			v->i = i;
+			v->is_int = 1;
+			return 0;
+		}
+		break;
+	}
+	case json_type_double: {
+		/* A fraction or an exponent: not an integer, and json-c's value is
+		 * strtod of the text. Integral values may come from integer text
+		 * (big integers, -0): read the text as a column would. */
+		double d = json_object_get_double(js);
+		v->kind = FW_KIND_NUMBER;
+		if (d != floor(d) || fabs(d) > 9.3e18) {
+			v->num = d;
+			return 0;
+		}
+		break;
+	}
 	case json_type_string:
 		v->kind = FW_KIND_STRING;
 		v->s = json_object_get_string(js);
@@ -179,12 +179,59 @@ json_val(struct json_object *js, fval *v)
 		v->js = js;
 		return 0;
 	}
-	v->kind = FW_KIND_MISSING;
+	if (v->kind != FW_KIND_NUMBER) {
+		v->kind = FW_KIND_MISSING;
+		return 0;
+	}
+	v->s = fw_json_number_text(js);
+	v->len = strlen(v->s);
+	return filter_num_parse(v->s, v->len, &v->num, &v->i, &v->is_int);
+}
+
+/* The value whose JSON text is s[0..n) (from a column payload). */
+static int
+span_val(struct filter_ctx *c, const char *s, size_t n, fval *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (n == 0)
+		return corrupt();
+	switch (s[0]) {
+	case '"':
+		v->kind = FW_KIND_STRING;
+		if (n < 2)
+			return corrupt();
+		v->s = s + 1;
+		v->len = n - 2;
+		if (memchr(v->s, '\\', v->len) != NULL) {
+			fw_buf b = FW_BUF_INIT;
+			int rc = filter_unescape(&b, v->s, v->len);
+			if (rc < 0 || fw_buf_grow(&b, 1) < 0) {
+				fw_buf_release(&b);
+				return rc == -1 ? corrupt() : fw_error_set(FW_ENOMEM, "out of memory");
+			}
+			v->len = b.len;
+			v->s = b.data;
+			return keep_str(c, fw_buf_detach(&b, NULL));
+		}
+		return 0;
+	case '[': v->kind = FW_KIND_ARRAY; break;
+	case '{': v->kind = FW_KIND_OBJECT; break;
+	case 't': v->kind = FW_KIND_TRUE; return 0;
+	case 'f': v->kind = FW_KIND_FALSE; return 0;
+	case 'n': v->kind = FW_KIND_NULL; return 0;
+	default:
+		v->kind = FW_KIND_NUMBER;
+		v->s = s;
+		v->len = n;
+		return filter_num_parse(s, n, &v->num, &v->i, &v->is_int);
+	}
+	v->s = s;
+	v->len = n;
 	return 0;
 }
 
 static int
-cell_val(const fw_column *col, uint32_t r, int ci, fval *v)
+cell_val(const fw_column *col, uint32_t r, fval *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->kind = col->kind[r];
@@ -196,96 +243,163 @@ cell_val(const fw_column *col, uint32_t r, int ci, fval *v)
 		v->num = col->num[r];
 		v->i = col->ints[r];
 		v->is_int = col->is_int[r];
-	} else if (v->kind == FW_KIND_ARRAY || v->kind == FW_KIND_OBJECT)
-		v->colref = ci + 1;
+	}
 	return 0;
 }
 
-/* The row's payload of column ci as a json-c value, parsed once per row. */
+/* The elements of an ARRAY value, whatever holds it. */
+struct elems {
+	const fval *arr;
+	size_t k, n;
+	struct filter_scan it;
+};
+
 static int
-parsed_col(struct filter_ctx *c, int ci, struct json_object **out)
+elems_begin(struct elems *e, const fval *arr)
 {
-	const fw_column *col = c->cols[ci];
-	uint32_t r = c->row;
-	int rc;
-
-	if (c->parsed == NULL) {
-		if ((c->parsed = calloc(c->f->ncols, sizeof(*c->parsed))) == NULL)
-			return fw_error_set(FW_ENOMEM, "out of memory");
-	}
-	if (c->parsed[ci] == NULL) {
-		rc = fw_json_parse(&c->parsed[ci], col->data + col->off[r],
-		    col->off[r + 1] - col->off[r]);
-		if (rc < 0)
-			return fw_error_wrap(rc == FW_ENOMEM ? rc : FW_ECORRUPT,
-			    "filter: column '%s' row %u", c->f->cols[ci], r);
-	}
-	*out = c->parsed[ci];
-	return 0;
-}
-
-/* Makes v->js available for an ARRAY or OBJECT known only by its text. */
-static int
-need_js(struct filter_ctx *c, fval *v)
-{
-	struct json_object *js;
-	int rc;
-
-	if (v->js)
+	e->arr = arr;
+	e->k = 0;
+	if (arr->elem || (!arr->js && arr->len == 2)) {
+		e->n = arr->nelem;
 		return 0;
-	if (v->colref)
-		return parsed_col(c, v->colref - 1, &v->js);
-	if ((rc = fw_json_parse(&js, v->s, v->len)) < 0)
+	}
+	if (arr->js) {
+		e->n = json_object_array_length(arr->js);
+		return 0;
+	}
+	return filter_scan_begin(&e->it, arr->s, arr->len) < 0 ? corrupt() : 0;
+}
+
+/* 1 and the next element in *v, 0 at the end, or < 0. */
+static int
+elems_next(struct filter_ctx *c, struct elems *e, fval *v)
+{
+	const char *key, *val;
+	size_t klen, vlen;
+	int rc;
+
+	if (e->arr->elem || e->arr->js || (!e->arr->js && e->arr->len == 2)) {
+		if (e->k >= e->n)
+			return 0;
+		if (e->arr->elem)
+			*v = e->arr->elem[e->k++];
+		else if ((rc = json_val(json_object_array_get_idx(e->arr->js, e->k++), v)) < 0)
+			return rc;
+		return 1;
+	}
+	if ((rc = filter_scan_next(&e->it, &key, &klen, &val, &vlen)) <= 0)
+		return rc < 0 ? corrupt() : 0;
+	if ((rc = span_val(c, val, vlen, v)) < 0)
 		return rc;
-	if ((rc = keep_json(c, js)) < 0)
-		return rc;
-	v->js = js;
+	return 1;
+}
+
+/* Number of elements or members of an ARRAY or OBJECT value. */
+static int
+count_of(const fval *v, size_t *n)
+{
+	struct filter_scan it;
+	const char *key, *val;
+	size_t klen, vlen;
+	int rc;
+
+	if (v->elem || (!v->js && v->len == 2)) {
+		*n = v->nelem;
+		return 0;
+	}
+	if (v->js) {
+		*n = v->kind == FW_KIND_ARRAY ? json_object_array_length(v->js) :
+		    (size_t)json_object_object_length(v->js);
+		return 0;
+	}
+	*n = 0;
+	if (filter_scan_begin(&it, v->s, v->len) < 0)
+		return corrupt();
+	while ((rc = filter_scan_next(&it, &key, &klen, &val, &vlen)) > 0)
+		(*n)++;
+	return rc < 0 ? corrupt() : 0;
+}
+
+/* One step of a path from *v (in place): a member or an element. */
+static int
+step(struct filter_ctx *c, const struct fstep *st, fval *v)
+{
+	struct filter_scan it;
+	const char *key, *val;
+	size_t klen, vlen, n;
+	int rc;
+
+	if (st->key ? v->kind != FW_KIND_OBJECT : v->kind != FW_KIND_ARRAY) {
+		memset(v, 0, sizeof(*v));
+		return 0;
+	}
+	if (v->js) {
+		struct json_object *js = v->js, *child;
+		if (st->key) {
+			if (!json_object_object_get_ex(js, st->key, &child)) {
+				memset(v, 0, sizeof(*v));
+				return 0;
+			}
+			return json_val(child, v);
+		}
+		int64_t len = (int64_t)json_object_array_length(js);
+		int64_t ix = st->index < 0 ? len + st->index : st->index;
+		if (ix < 0 || ix >= len) {
+			memset(v, 0, sizeof(*v));
+			return 0;
+		}
+		return json_val(json_object_array_get_idx(js, (size_t)ix), v);
+	}
+	int64_t ix = st->index;
+	if (!st->key && ix < 0) {
+		if ((rc = count_of(v, &n)) < 0)
+			return rc;
+		ix += (int64_t)n;
+	}
+	if (filter_scan_begin(&it, v->s, v->len) < 0)
+		return corrupt();
+	while ((rc = filter_scan_next(&it, &key, &klen, &val, &vlen)) > 0) {
+		if (st->key) {
+			if (memchr(key, '\\', klen) != NULL) {
+				fw_buf_reset(&c->key);
+				if ((rc = filter_unescape(&c->key, key, klen)) < 0)
+					return rc == -1 ? corrupt() : fw_error_set(FW_ENOMEM, "out of memory");
+				key = c->key.data ? c->key.data : "";
+				klen = c->key.len;
+			}
+			if (klen == st->keylen && memcmp(key, st->key, klen) == 0)
+				return span_val(c, val, vlen, v);
+		} else if (ix-- == 0)
+			return span_val(c, val, vlen, v);
+	}
+	if (rc < 0)
+		return corrupt();
+	memset(v, 0, sizeof(*v));
 	return 0;
 }
 
 static int
 resolve(struct filter_ctx *c, const struct fnode *n, fval *out)
 {
-	struct json_object *cur;
 	size_t k = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	out->kind = FW_KIND_MISSING;
 	if (n->root == ROOT_ELEM)
-		cur = c->elem;
+		*out = c->elem;
 	else if (c->cols) {
 		const fw_column *col = c->cols[n->col];
 		if (col == NULL)
 			return 0;
-		if (n->nstep == 1)
-			return cell_val(col, c->row, n->col, out);
-		if (col->kind[c->row] != FW_KIND_ARRAY && col->kind[c->row] != FW_KIND_OBJECT)
-			return 0;
-		if ((rc = parsed_col(c, n->col, &cur)) < 0)
+		if ((rc = cell_val(col, c->row, out)) < 0)
 			return rc;
 		k = 1;
-	} else
-		cur = c->rec;
-	for (; k < n->nstep; k++) {
-		const struct fstep *s = &n->step[k];
-		if (cur == NULL)
-			return 0;
-		if (s->key) {
-			if (!json_object_is_type(cur, json_type_object) ||
-			    !json_object_object_get_ex(cur, s->key, &cur))
-				return 0;
-		} else {
-			if (!json_object_is_type(cur, json_type_array))
-				return 0;
-			int64_t len = (int64_t)json_object_array_length(cur);
-			int64_t ix = s->index < 0 ? len + s->index : s->index;
-			if (ix < 0 || ix >= len)
-				return 0;
-			cur = json_object_array_get_idx(cur, (size_t)ix);
-		}
-	}
-	return json_val(cur, out);
+	} else if ((rc = json_val(c->rec, out)) < 0)
+		return rc;
+	for (; k < n->nstep && out->kind != FW_KIND_MISSING; k++)
+		if ((rc = step(c, &n->step[k], out)) < 0)
+			return rc;
+	return 0;
 }
 
 static int
@@ -355,6 +469,7 @@ static int eval(struct filter_ctx *c, const struct fnode *n, fval *out);
 static int
 eval_in(struct filter_ctx *c, const struct fnode *n)
 {
+	struct elems it;
 	fval x, a, e;
 	int rc;
 
@@ -362,23 +477,12 @@ eval_in(struct filter_ctx *c, const struct fnode *n)
 		return rc;
 	if (nullish(&x) || a.kind != FW_KIND_ARRAY)
 		return 0;
-	if (a.elem || (a.s && a.len == 2)) {
-		for (size_t k = 0; k < a.nelem; k++) {
-			e = a.elem[k];
-			if ((rc = cmp_vals(c, OP_EQ, &x, &e)) != 0)
-				return rc;
-		}
-		return 0;
-	}
-	if ((rc = need_js(c, &a)) < 0)
+	if ((rc = elems_begin(&it, &a)) < 0)
 		return rc;
-	size_t len = json_object_array_length(a.js);
-	for (size_t k = 0; k < len; k++) {
-		if ((rc = json_val(json_object_array_get_idx(a.js, k), &e)) < 0 ||
-		    (rc = cmp_vals(c, OP_EQ, &x, &e)) != 0)
+	while ((rc = elems_next(c, &it, &e)) > 0)
+		if ((rc = cmp_vals(c, OP_EQ, &x, &e)) != 0)
 			return rc;
-	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -413,22 +517,24 @@ regex_match(struct filter_ctx *c, const struct fnode *n, const fval *s)
 static int
 each(struct filter_ctx *c, const struct fnode *n, fval *arr, size_t *hits, size_t *len)
 {
-	struct json_object *saved = c->elem;
+	fval saved = c->elem;
+	struct elems it;
 	int rc;
 
-	*hits = 0;
-	if ((rc = need_js(c, arr)) < 0)
+	*hits = *len = 0;
+	if ((rc = elems_begin(&it, arr)) < 0)
 		return rc;
-	*len = json_object_array_length(arr->js);
-	for (size_t k = 0; k < *len; k++) {
-		c->elem = json_object_array_get_idx(arr->js, k);
+	while ((rc = elems_next(c, &it, &c->elem)) > 0) {
+		(*len)++;
 		rc = filter_pred(c, n->kid[1]);
 		if (rc < 0)
 			break;
 		*hits += (size_t)rc;
 		/* any() and all() know their answer at the first hit or miss. */
-		if ((n->fn == FN_ANY && rc) || (n->fn == FN_ALL && !rc))
+		if ((n->fn == FN_ANY && rc) || (n->fn == FN_ALL && !rc)) {
+			rc = 0;
 			break;
+		}
 	}
 	c->elem = saved;
 	return rc < 0 ? rc : 0;
@@ -494,14 +600,10 @@ call(struct filter_ctx *c, const struct fnode *n, fval *out)
 	case FN_LEN:
 		if (a.kind == FW_KIND_STRING)
 			set_count(out, filter_utf8_len(a.s, a.len));
-		else if (a.kind == FW_KIND_ARRAY && a.elem)
-			set_count(out, a.nelem);
 		else if (a.kind == FW_KIND_ARRAY || a.kind == FW_KIND_OBJECT) {
-			if ((rc = need_js(c, &a)) < 0)
+			if ((rc = count_of(&a, &len)) < 0)
 				return rc;
-			set_count(out, a.kind == FW_KIND_ARRAY ?
-			    json_object_array_length(a.js) :
-			    (size_t)json_object_object_length(a.js));
+			set_count(out, len);
 		}
 		return 0;
 	case FN_LOWER:

@@ -40,9 +40,10 @@ enum froot {
 /*
  * A value during evaluation. kind is an fw_kind. STRING: s/len are the raw
  * bytes. NUMBER: num, and i with is_int when it is an exact int64 (parsed
- * from the text exactly as fw_column_decode does). ARRAY/OBJECT: js when a
- * json-c object is at hand, s/len the canonical JSON text when known (column
- * payloads, literals); array literals also list their elements.
+ * from the text exactly as fw_column_decode does). ARRAY/OBJECT: either js
+ * (a json-c value, record evaluation) or s/len, the value's canonical JSON
+ * text (column payloads and the values inside them, literals); array
+ * literals also list their elements.
  */
 typedef struct fval {
 	uint8_t kind;
@@ -54,7 +55,6 @@ typedef struct fval {
 	struct json_object *js;
 	const struct fval *elem;
 	size_t nelem;
-	int colref;		/* 1 + the column s comes from, 0 if none */
 } fval;
 
 struct fstep {
@@ -94,19 +94,35 @@ struct filter_ctx {
 	struct json_object *rec;		/* record mode */
 	const fw_column **cols;			/* column mode: per f->cols, NULL = absent */
 	uint32_t row;
-	struct json_object **parsed;		/* column mode: row's parsed payloads */
-	struct json_object *elem;		/* any()/all()/count() element */
+	fval elem;				/* any()/all()/count() element */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	fw_buf ca, cb;				/* canonical text scratch */
 	char **tmp;				/* strings made by lower(), per row */
 	size_t ntmp, captmp;
-	struct json_object **tjs;		/* values parsed for this row */
-	size_t ntjs, captjs;
+	fw_buf key;				/* an escaped key, decoded */
 };
 
+/* In-place reading of JSON text (filter_scan.c). */
+struct filter_scan {
+	const char *s;
+	size_t n, i;
+	int obj, first;
+};
+/* Starts reading the array or object s[0..n); -1 if it is neither. */
+int filter_scan_begin(struct filter_scan *it, const char *s, size_t n);
+/* The next element (key NULL) or member (key and klen: the key's text
+ * between its quotes, escapes undecoded) and its value's text. Returns 1, 0
+ * at the end, -1 on malformed text. */
+int filter_scan_next(struct filter_scan *it, const char **key, size_t *klen,
+    const char **val, size_t *vlen);
+/* Appends the decoded bytes of a string's text (between its quotes) to b:
+ * 0, -1 on a bad escape, -2 when out of memory. */
+int filter_unescape(fw_buf *b, const char *s, size_t n);
+
 void filter_ctx_init(struct filter_ctx *c, const fw_filter *f);
-/* Frees what the current row allocated (parsed payloads, lower() strings). */
+/* Frees what the current row allocated (strings made by lower() and by
+ * decoding escapes). */
 void filter_ctx_row_reset(struct filter_ctx *c);
 void filter_ctx_release(struct filter_ctx *c);
 
