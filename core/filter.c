@@ -992,12 +992,17 @@ fw_filter_parse(fw_filter **out, const char *expr)
 	p.s = expr;
 	p.len = len;
 	if (!fw_utf8_valid(expr, len)) {
+		/* The first broken sequence, for the caret: walk sequence by
+		 * sequence (linear, whatever the length). */
 		size_t bad = 0;
-		while (bad < len && fw_utf8_valid(expr, bad + 1))
-			bad++;
-		/* Back to the start of the broken sequence for the caret. */
-		while (bad > 0 && ((unsigned char)expr[bad] & 0xc0) == 0x80)
-			bad--;
+		while (bad < len) {
+			unsigned char ch = (unsigned char)expr[bad];
+			size_t n = ch < 0x80 ? 1 : (ch & 0xe0) == 0xc0 ? 2 :
+			    (ch & 0xf0) == 0xe0 ? 3 : (ch & 0xf8) == 0xf0 ? 4 : 1;
+			if (n > len - bad || !fw_utf8_valid(expr + bad, n))
+				break;
+			bad += n;
+		}
 		return perr(&p, bad, "invalid UTF-8");
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL || (f->src = strdup(expr)) == NULL) {

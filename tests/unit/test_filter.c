@@ -635,3 +635,143 @@ test_filter_columns(void)
 	fw_filter_free(f);
 	fw_column_release(&c);
 }
+
+/* The examples of docs/filter.md parse. */
+void
+test_filter_doc_examples(void)
+{
+	static const char *const examples[] = {
+		"reward > 0",
+		"chosen != null and rejected != null",
+		"source in [\"swe-agent\", \"tau-bench\"] and task.split == \"test\"",
+		"count(messages, role == \"tool\") >= 2 and not \"flaky\" in tags",
+		"reward >= 1 and outcome.tests_passed > 0 and source == \"swe-agent\"",
+		"outcome.resolved and len(messages) <= 60",
+		"pref.chosen != null and pref.chosen != pref.rejected",
+		"task.split == \"test\"",
+		"\"held-out\" in tags or matches(id, \"^eval-\")",
+		"not (task.user_id in [\"u17\", \"u42\"])",
+		"messages[0].role == \"system\" and messages[-1].role == \"assistant\"",
+		"count(messages, role == \"tool\") >= 3",
+		"any(messages, any(tool_calls, name == \"bash\"))",
+		"all(messages, content != null)",
+		"any(messages, role == \"assistant\" and matches(content, \"(?i)i cannot\"))",
+		"reward == null or not exists(messages)",
+		"lower(source) != source",
+		"task[\"user-id\"] == 1 and $[\"my field\"] == 2 and x.in == x.null",
+		"any(messages, role == \"assistant\" and $.reward > 0)",
+		"not a == 1 or b",
+	};
+	for (size_t k = 0; k < sizeof(examples) / sizeof(examples[0]); k++) {
+		fw_filter *f;
+		int rc = fw_filter_parse(&f, examples[k]);
+		CHECK_MSG(rc == 0, "%s: %s", examples[k], fw_error_last());
+		fw_filter_free(f);
+	}
+	/* Nested any(): the inner predicate reads the inner element. */
+	struct json_object *rec;
+	fw_filter *f;
+	const char *js = "{\"messages\":[{\"tool_calls\":[{\"name\":\"ls\"}]},"
+	    "{\"tool_calls\":[{\"name\":\"bash\"}]}]}";
+	CHECK_OK(fw_json_parse(&rec, js, strlen(js)));
+	CHECK_OK(fw_filter_parse(&f, "any(messages, any(tool_calls, name == \"bash\"))"));
+	CHECK_INT(fw_filter_match(f, rec), 1);
+	fw_filter_free(f);
+	CHECK_OK(fw_filter_parse(&f, "all(messages, any(tool_calls, name == \"bash\"))"));
+	CHECK_INT(fw_filter_match(f, rec), 0);
+	fw_filter_free(f);
+	json_object_put(rec);
+}
+
+/* Column payloads are read in place: white space and escapes in them read
+ * as json-c reads them, and malformed text is an error, not a crash. */
+void
+test_filter_scan(void)
+{
+	static const char *const payloads[] = {
+		"{ \"a\" : [1, \"x\\u0041\", {\"k\\\"q\": true}] , \"b\":null, \"c\\u0064\": 2.50 }",
+		"{\"a\":[],\"b\":{}}",
+		"{\"a\":[\"xA\",\"\\ud83d\\ude00\",[[[]]],{\"\":\"\"}],\"cd\":-1}",
+	};
+	static const char *const exprs[] = {
+		"o.a[1] == \"xA\"", "o.a[2][\"k\\\"q\"] == true", "o.a[-1][\"k\\\"q\"]",
+		"len(o.a) == 3", "len(o.a) == 4", "o.b == null", "exists(o.b)", "\"xA\" in o.a",
+		"o.cd == 2.5", "o.cd < 0", "len(o) == 3", "o.a[1] == \"\\ud83d\\ude00\"",
+		"len(o.a[1]) == 1", "o.a[3][\"\"] == \"\"", "len(o.a[2]) == 1", "any(o.a, @ == 1)",
+		"count(o.a, exists(@)) == len(o.a)", "len(o.b) == 0",
+		"o.a == []", "o.a[0] == 1 and o.a[-3] == 1",
+	};
+	struct json_object *recs[3];
+	fw_column c, d;
+	const fw_column *cp = &d;
+	fw_buf enc = FW_BUF_INIT;
+	uint8_t m[3];
+
+	fw_column_init(&c, "o", FW_TYPE_JSON);
+	for (int k = 0; k < 3; k++) {
+		char rec[512];
+		snprintf(rec, sizeof(rec), "{\"o\":%s}", payloads[k]);
+		CHECK_OK(fw_json_parse(&recs[k], rec, strlen(rec)));
+		CHECK_OK(fw_column_append(&c, FW_KIND_OBJECT, payloads[k], strlen(payloads[k])));
+	}
+	CHECK_OK(fw_column_encode(&c, &enc));
+	CHECK_OK(fw_column_decode(&d, "o", FW_TYPE_JSON, enc.data, enc.len));
+	for (size_t e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++) {
+		fw_filter *f;
+		if (fw_filter_parse(&f, exprs[e]) < 0) {
+			CHECK_MSG(0, "%s: %s", exprs[e], fw_error_last());
+			continue;
+		}
+		CHECK_OK(fw_filter_match_columns(f, &cp, 1, 3, m));
+		for (int k = 0; k < 3; k++)
+			CHECK_MSG(m[k] == fw_filter_match(f, recs[k]), "%s on %s", exprs[e],
+			    payloads[k]);
+		fw_filter_free(f);
+	}
+	/* Some of these must hold, or the comparison above proves little. */
+	fw_filter *f;
+	CHECK_OK(fw_filter_parse(&f, "o.a[2][\"k\\\"q\"] and o.cd == 2.5 and "
+	    "\"xA\" in o.a and len(o.a) == 3"));
+	CHECK_OK(fw_filter_match_columns(f, &cp, 1, 3, m));
+	CHECK(m[0] == 1 && m[1] == 0 && m[2] == 0);
+	fw_filter_free(f);
+	for (int k = 0; k < 3; k++)
+		json_object_put(recs[k]);
+	fw_column_release(&c);
+	fw_column_release(&d);
+
+	/* Malformed payloads: every truncation is an error or an answer. */
+	const char *good = payloads[0];
+	CHECK_OK(fw_filter_parse(&f, "len(o) > 0 and o.a[-1][\"k\\\"q\"] and \"xA\" in o.a"));
+	for (size_t cut = 0; cut < strlen(good); cut++) {
+		fw_column t;
+		const fw_column *tp = &t;
+		fw_column_init(&t, "o", FW_TYPE_JSON);
+		CHECK_OK(fw_column_append(&t, FW_KIND_OBJECT, good, cut));
+		int rc = fw_filter_match_columns(f, &tp, 1, 1, m);
+		CHECK(rc == 0 || rc == FW_ECORRUPT);
+		fw_column_release(&t);
+	}
+	fw_filter_free(f);
+	fw_buf_release(&enc);
+}
+
+/* Invalid UTF-8 is found where it is, in linear time. */
+void
+test_filter_utf8(void)
+{
+	fw_buf b = FW_BUF_INIT;
+	fw_filter *f;
+
+	CHECK_INT(fw_filter_parse(&f, "x == \"\xc3\xa9\xe2\x82\""), FW_EINVALID);
+	CHECK(strncmp(fw_error_last(), "filter: invalid UTF-8 at column 8", 33) == 0);
+	CHECK_INT(fw_filter_parse(&f, "x == \"\xed\xa0\x80\""), FW_EINVALID);	/* a surrogate */
+	CHECK(strncmp(fw_error_last(), "filter: invalid UTF-8 at column 7", 33) == 0);
+	fw_buf_adds(&b, "x == \"");
+	while (b.len < FW_FILTER_MAX_LEN - 10)
+		fw_buf_adds(&b, "\xc3\xa9");
+	fw_buf_adds(&b, "\x80\"");
+	CHECK_INT(fw_filter_parse(&f, b.data), FW_EINVALID);
+	CHECK(strstr(fw_error_last(), "invalid UTF-8 at column 32767") != NULL);
+	fw_buf_release(&b);
+}
