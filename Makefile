@@ -115,7 +115,8 @@ fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$t; \
 		echo "fuzz_$$t: 20 s"; \
-		build-fuzz/fuzz_$$t -max_total_time=20 -print_final_stats=0 build-fuzz/corpus-$$t tests/fuzz/seeds/$$t >/dev/null 2>build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		build-fuzz/fuzz_$$t -max_total_time=20 -print_final_stats=0 $$dict build-fuzz/corpus-$$t tests/fuzz/seeds/$$t >/dev/null 2>build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
 	done; echo "fuzz: all targets ran clean"
 
 clean:

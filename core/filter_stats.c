@@ -65,10 +65,12 @@ aval_of(struct sctx *s, const struct fnode *n, struct aval *a)
 			a->kinds = K(FW_KIND_MISSING);
 		} else if (n->nstep > 1) {
 			/* Deeper values exist only inside arrays and objects. */
-			a->kinds = st->kinds & (K(FW_KIND_ARRAY) | K(FW_KIND_OBJECT)) ?
-			    K_ANY : K(FW_KIND_MISSING);
+			a->kinds = !st->kinds || st->kinds & (K(FW_KIND_ARRAY) |
+			    K(FW_KIND_OBJECT)) ? K_ANY : K(FW_KIND_MISSING);
 		} else {
-			a->kinds = st->kinds;
+			/* No kinds recorded (statistics from a writer that does
+			 * not keep them): anything. */
+			a->kinds = st->kinds ? st->kinds : K_ANY;
 			if (st->nnum > 0) {
 				a->range = 1;
 				a->lo = st->min;

@@ -81,9 +81,13 @@ int fw_filter_match(const fw_filter *f, struct json_object *rec);
  * among cols is MISSING on every row. Every column used must have at least
  * nrows rows, or FW_EINVALID is returned. Scalar comparisons, `in` with a
  * literal list, null tests and exists() run straight over the columns'
- * kind, number and payload arrays; nested paths and array or object values
- * parse the row's JSON payload only when the row needs it. Errors as for
- * fw_filter_match; on error match is unspecified.
+ * kind, number and payload arrays; nested paths, len(), any(), all(),
+ * count() and `in` an array value read the row's ARRAY/OBJECT payload text
+ * in place, without building json-c objects. Those payloads must be
+ * canonical (fw_json_canon), as fw_column's contract says: equality of
+ * arrays and objects compares that text. Errors as for fw_filter_match, and
+ * FW_ECORRUPT when a payload is not well-formed JSON; on error match is
+ * unspecified.
  */
 int fw_filter_match_columns(const fw_filter *f, const fw_column *const *cols,
     size_t ncols, uint32_t nrows, uint8_t *match);

@@ -632,6 +632,14 @@ test_filter_columns(void)
 	fw_filter_free(f);
 	CHECK_OK(fw_filter_parse(&f, "reward == null"));
 	CHECK_INT(fw_filter_check_stats(f, NULL, NULL, 0, 1), FW_FILTER_ALL);
+	/* Statistics without kinds decide nothing from kinds. */
+	fw_colstats bare;
+	memset(&bare, 0, sizeof(bare));
+	bare.count = 1;
+	CHECK_INT(fw_filter_check_stats(f, &nm, &bare, 1, 1), FW_FILTER_SOME);
+	fw_filter_free(f);
+	CHECK_OK(fw_filter_parse(&f, "reward > 0 or exists(reward) or reward.x == 1"));
+	CHECK_INT(fw_filter_check_stats(f, &nm, &bare, 1, 1), FW_FILTER_SOME);
 	fw_filter_free(f);
 	fw_column_release(&c);
 }
