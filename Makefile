@@ -24,6 +24,7 @@ CORE_SRC := \
 	core/json.c \
 	core/column.c \
 	core/filter.c \
+	core/filter_lex.c \
 	core/filter_eval.c \
 	core/filter_vec.c \
 	core/filter_stats.c \

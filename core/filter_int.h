@@ -103,6 +103,34 @@ struct filter_ctx {
 	fw_buf key;				/* an escaped key, decoded */
 };
 
+/* Parsing (filter_lex.c, filter.c). */
+enum tok {
+	T_END, T_IDENT, T_NUMBER, T_STRING, T_LPAREN, T_RPAREN, T_LBRACK,
+	T_RBRACK, T_COMMA, T_DOT, T_AT, T_DOLLAR, T_EQ, T_NE, T_LT, T_LE, T_GT,
+	T_GE, T_AND, T_OR, T_NOT, T_IN, T_TRUE, T_FALSE, T_NULL,
+};
+
+struct parser {
+	const char *s;
+	size_t len;
+	size_t i;		/* lexer position */
+	int tok;		/* current token */
+	size_t tpos, tend;	/* its bytes */
+	fw_buf str;		/* decoded bytes of a T_STRING */
+	int depth;
+	int elem_depth;		/* > 0 inside the predicate of any/all/count */
+	fw_filter *f;
+};
+
+/* Reads the next token into p->tok, p->tpos..p->tend (and p->str for a
+ * string); 0 or an error from filter_perr. */
+int filter_lex_next(struct parser *p);
+/* Sets the three-line error "filter: WHAT at column N", the expression and a
+ * caret under byte offset pos; returns FW_EINVALID (FW_ENOMEM if the message
+ * cannot be built). */
+int filter_perr(struct parser *p, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* In-place reading of JSON text (filter_scan.c). */
 struct filter_scan {
 	const char *s;
