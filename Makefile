@@ -43,7 +43,7 @@ UNIT_SRC := \
 	tests/unit/test_column.c \
 	tests/unit/test_filter.c
 
-FUZZ_TARGETS := filter
+FUZZ_TARGETS := filter filter_json
 
 LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
