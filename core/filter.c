@@ -34,6 +34,16 @@ oom(void)
 	return fw_error_set(FW_ENOMEM, "out of memory");
 }
 
+/* Room for n + 1 items in an array that holds n: capacities double (they are
+ * powers of two), so that building a list of n items copies O(n) bytes. */
+static void *
+grow(void *p, size_t n, size_t size)
+{
+	if (n && (n & (n - 1)) != 0)
+		return p;
+	return realloc(p, (n ? 2 * n : 1) * size);
+}
+
 /* Whether the current token is a word (a name or a keyword). */
 static int
 is_word(const struct parser *p)
@@ -79,7 +89,7 @@ node_new(int type, size_t pos)
 static int
 add_kid(struct fnode *n, struct fnode *k)
 {
-	struct fnode **v = realloc(n->kid, (n->nkid + 1) * sizeof(*v));
+	struct fnode **v = grow(n->kid, n->nkid, sizeof(*v));
 
 	if (v == NULL)
 		return oom();
@@ -149,8 +159,8 @@ array_literal(struct parser *p, struct fnode **out)
 		}
 		if ((rc = scalar_literal(p, &v, &t)) < 0)
 			goto done;
-		char **tv = realloc(texts, (ntexts + 1) * sizeof(*tv));
-		fval *ev = realloc(n->elems, (n->lit.nelem + 1) * sizeof(*ev));
+		char **tv = grow(texts, ntexts, sizeof(*tv));
+		fval *ev = grow(n->elems, n->lit.nelem, sizeof(*ev));
 		if (tv)
 			texts = tv;
 		if (ev)
@@ -226,7 +236,7 @@ done:
 static int
 add_step(struct fnode *n, const char *key, size_t keylen, int64_t index)
 {
-	struct fstep *v = realloc(n->step, (n->nstep + 1) * sizeof(*v));
+	struct fstep *v = grow(n->step, n->nstep, sizeof(*v));
 
 	if (v == NULL)
 		return oom();
@@ -256,7 +266,7 @@ register_column(struct parser *p, struct fnode *n)
 			n->col = (int)k;
 			return 0;
 		}
-	char **v = realloc(f->cols, (f->ncols + 1) * sizeof(*v));
+	char **v = grow(f->cols, f->ncols, sizeof(*v));
 	if (v == NULL)
 		return oom();
 	f->cols = v;
