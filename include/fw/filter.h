@@ -45,7 +45,7 @@ enum {
  * fw_filter_free). On a syntax error returns FW_EINVALID with a message of
  * three lines, e.g.
  *     filter: expected ')' at column 17
- *       (reward > 0 and x
+ *       len(messages > 0
  *                       ^
  * (columns count characters from 1; the caret sits under the column).
  * Returns FW_ENOMEM when memory runs out. *out is NULL on failure.
