@@ -40,7 +40,13 @@ CORE_SRC := \
 	core/rev.c \
 	core/log.c \
 	core/import.c \
-	core/import_formats.c
+	core/import_formats.c \
+	core/filter.c \
+	core/filter_lex.c \
+	core/filter_eval.c \
+	core/filter_vec.c \
+	core/filter_stats.c \
+	core/filter_scan.c
 
 GPU_SRC :=
 
@@ -66,9 +72,10 @@ UNIT_SRC := \
 	tests/unit/test_column.c \
 	tests/unit/test_ptree.c \
 	tests/unit/test_store.c \
-	tests/unit/test_import.c
+	tests/unit/test_import.c \
+	tests/unit/test_filter.c
 
-FUZZ_TARGETS := objects jsonl canon
+FUZZ_TARGETS := objects jsonl canon filter filter_json
 
 LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -99,6 +106,10 @@ $(UNIT): $(UNIT_OBJ) $(BUILD)/libfw.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_OBJ) $(BUILD)/libfw.a $(LIBS)
 
 $(BUILD)/tests/unit/main.o: tests/unit/tests.def
+
+# Benchmark of the filter language (tests/bench/filter/run.sh runs it).
+$(BUILD)/filter-bench: tests/bench/filter_bench.c $(BUILD)/libfw.a
+	$(CC) $(ALL_CFLAGS) -o $@ tests/bench/filter_bench.c $(BUILD)/libfw.a $(LIBS)
 
 test: deps $(FW) $(UNIT)
 	@FW=$(abspath $(FW)) UNIT=$(abspath $(UNIT)) sh tests/run.sh
@@ -142,7 +153,8 @@ fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p build-fuzz/corpus-$$t; \
 		echo "fuzz_$$t: 20 s"; \
-		build-fuzz/fuzz_$$t -max_total_time=20 -print_final_stats=0 build-fuzz/corpus-$$t tests/fuzz/seeds/$$t >/dev/null 2>build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		build-fuzz/fuzz_$$t -max_total_time=20 -print_final_stats=0 $$dict build-fuzz/corpus-$$t tests/fuzz/seeds/$$t >/dev/null 2>build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
 	done; echo "fuzz: all targets ran clean"
 
 clean:

@@ -180,13 +180,21 @@ fw_column_stats(const fw_column *c, fw_colstats *st)
 			if (c->num)
 				v = c->num[i];
 			else {
-				char tmp[64];
+				/* The whole text: a number cut short is another
+				 * number, and a filter would skip rows by it. */
+				char tmp[64], *heap = NULL, *s = tmp;
 				size_t len = c->off[i + 1] - c->off[i];
-				if (len >= sizeof(tmp))
-					len = sizeof(tmp) - 1;
-				memcpy(tmp, c->data + c->off[i], len);
-				tmp[len] = '\0';
-				v = strtod(tmp, NULL);
+				if (len >= sizeof(tmp) && (s = heap = malloc(len + 1)) == NULL) {
+					/* No memory: bounds that hold whatever it is. */
+					st->min = -INFINITY;
+					st->max = INFINITY;
+					st->nnum++;
+					continue;
+				}
+				memcpy(s, c->data + c->off[i], len);
+				s[len] = '\0';
+				v = strtod(s, NULL);
+				free(heap);
 			}
 			if (isnan(v))
 				continue;

@@ -55,3 +55,22 @@ test_column_roundtrip(void)
 	fw_buf_release(&enc);
 	fw_buf_release(&js);
 }
+
+/* Statistics of a column being built read each number's whole text. */
+void
+test_column_stats_long_numbers(void)
+{
+	char big[120];
+	fw_column c;
+	fw_colstats st;
+
+	memset(big, '9', 100);
+	big[100] = '\0';
+	fw_column_init(&c, "n", FW_TYPE_F64);
+	CHECK_OK(fw_column_append(&c, FW_KIND_NUMBER, "1", 1));
+	CHECK_OK(fw_column_append(&c, FW_KIND_NUMBER, big, 100));
+	fw_column_stats(&c, &st);
+	CHECK_INT(st.nnum, 2);
+	CHECK(st.min == 1 && st.max > 9e99);
+	fw_column_release(&c);
+}

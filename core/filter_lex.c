@@ -1,0 +1,301 @@
+/*
+ * The filter language's lexer: tokens, string and number literals as JSON
+ * writes them, and the error messages with a column and a caret that every
+ * parse error goes through.
+ */
+#include "filter_int.h"
+#include "fw/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * "filter: WHAT at column N", then the expression and a caret under column N.
+ * Long expressions are shown as a window around the column, and control
+ * characters as spaces, so that the caret lines up.
+ */
+int
+filter_perr(struct parser *p, size_t pos, const char *fmt, ...)
+{
+	fw_buf m = FW_BUF_INIT;
+	char what[512];
+	size_t col = 1, from = 0, caret = 0, shown = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (pos > p->len)
+		pos = p->len;
+	for (size_t k = 0; k < pos; k++)
+		if (((unsigned char)p->s[k] & 0xc0) != 0x80)
+			col++;
+	/* Show at most 60 characters before the column. */
+	if (col > 61) {
+		size_t skip = col - 61;
+		while (from < pos && skip) {
+			from++;
+			while (from < pos && ((unsigned char)p->s[from] & 0xc0) == 0x80)
+				from++;
+			skip--;
+		}
+	}
+	if (fw_buf_printf(&m, "filter: %s at column %zu\n  %s", what, col,
+	    from ? "..." : "") < 0)
+		goto oom;
+	for (size_t k = from; k < p->len && shown < 120; k++) {
+		unsigned char ch = (unsigned char)p->s[k];
+		if ((ch & 0xc0) != 0x80) {
+			shown++;
+			if (k < pos)
+				caret++;
+		}
+		if (fw_buf_addc(&m, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch) < 0)
+			goto oom;
+	}
+	if (fw_buf_adds(&m, "\n  ") < 0 || (from && fw_buf_adds(&m, "   ") < 0))
+		goto oom;
+	while (caret--)
+		if (fw_buf_addc(&m, ' ') < 0)
+			goto oom;
+	if (fw_buf_addc(&m, '^') < 0)
+		goto oom;
+	fw_error_set(FW_EINVALID, "%s", m.data);
+	fw_buf_release(&m);
+	return FW_EINVALID;
+oom:
+	fw_buf_release(&m);
+	return fw_error_set(FW_ENOMEM, "out of memory");
+}
+
+static int
+oom(void)
+{
+	return fw_error_set(FW_ENOMEM, "out of memory");
+}
+
+static int
+is_ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static int
+is_ident(char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+hex4(const char *s, unsigned *v)
+{
+	*v = 0;
+	for (int k = 0; k < 4; k++) {
+		char h = s[k];
+		*v <<= 4;
+		if (h >= '0' && h <= '9') *v |= (unsigned)(h - '0');
+		else if (h >= 'a' && h <= 'f') *v |= (unsigned)(h - 'a' + 10);
+		else if (h >= 'A' && h <= 'F') *v |= (unsigned)(h - 'A' + 10);
+		else return -1;
+	}
+	return 0;
+}
+
+static int
+add_utf8(fw_buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) { u[0] = (char)cp; n = 1; }
+	else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3f)); n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f)); n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return fw_buf_add(b, u, n);
+}
+
+/* A string literal with JSON's escapes, decoded into p->str. */
+static int
+lex_string(struct parser *p)
+{
+	size_t i = p->i + 1;
+
+	fw_buf_reset(&p->str);
+	if (fw_buf_grow(&p->str, 16) < 0)
+		return oom();
+	while (i < p->len) {
+		unsigned char ch = (unsigned char)p->s[i];
+		if (ch == '"') {
+			p->tok = T_STRING;
+			p->i = i + 1;
+			return 0;
+		}
+		if (ch < 0x20)
+			return filter_perr(p, i, "control character in a string (write it as an escape)");
+		if (ch != '\\') {
+			if (fw_buf_addc(&p->str, (char)ch) < 0)
+				return oom();
+			i++;
+			continue;
+		}
+		if (i + 1 >= p->len)
+			break;
+		char e = p->s[i + 1], c = 0;
+		switch (e) {
+		case '"': c = '"'; break;
+		case '\\': c = '\\'; break;
+		case '/': c = '/'; break;
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u': break;
+		default:
+			return filter_perr(p, i, "bad escape in a string");
+		}
+		if (e != 'u') {
+			if (fw_buf_addc(&p->str, c) < 0)
+				return oom();
+			i += 2;
+			continue;
+		}
+		unsigned u, u2;
+		if (i + 6 > p->len || hex4(p->s + i + 2, &u) < 0)
+			return filter_perr(p, i, "bad \\u escape in a string");
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return filter_perr(p, i, "lone surrogate escape in a string");
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (i + 12 > p->len || p->s[i + 6] != '\\' || p->s[i + 7] != 'u' ||
+			    hex4(p->s + i + 8, &u2) < 0 || u2 < 0xdc00 || u2 > 0xdfff)
+				return filter_perr(p, i, "lone surrogate escape in a string");
+			u = 0x10000 + ((u - 0xd800) << 10) + (u2 - 0xdc00);
+			i += 6;
+		}
+		if (add_utf8(&p->str, u) < 0)
+			return oom();
+		i += 6;
+	}
+	return filter_perr(p, p->tpos, "unterminated string");
+}
+
+/* A number as JSON writes it, with an optional leading '-'. */
+static int
+lex_number(struct parser *p)
+{
+	size_t i = p->i;
+
+	if (p->s[i] == '-')
+		i++;
+	if (i >= p->len || !is_digit(p->s[i]))
+		return filter_perr(p, p->i, "expected a number after '-'");
+	if (p->s[i] == '0')
+		i++;
+	else
+		while (i < p->len && is_digit(p->s[i]))
+			i++;
+	if (i < p->len && p->s[i] == '.') {
+		i++;
+		if (i >= p->len || !is_digit(p->s[i]))
+			return filter_perr(p, i, "expected a digit after '.'");
+		while (i < p->len && is_digit(p->s[i]))
+			i++;
+	}
+	if (i < p->len && (p->s[i] == 'e' || p->s[i] == 'E')) {
+		i++;
+		if (i < p->len && (p->s[i] == '+' || p->s[i] == '-'))
+			i++;
+		if (i >= p->len || !is_digit(p->s[i]))
+			return filter_perr(p, i, "expected a digit in the exponent");
+		while (i < p->len && is_digit(p->s[i]))
+			i++;
+	}
+	if (i < p->len && (is_ident(p->s[i]) || p->s[i] == '.'))
+		return filter_perr(p, p->i, "bad number");
+	p->tok = T_NUMBER;
+	p->i = i;
+	return 0;
+}
+
+int
+filter_lex_next(struct parser *p)
+{
+	static const struct { const char *w; int tok; } words[] = {
+		{ "and", T_AND }, { "or", T_OR }, { "not", T_NOT }, { "in", T_IN },
+		{ "true", T_TRUE }, { "false", T_FALSE }, { "null", T_NULL },
+	};
+	const char *s = p->s;
+	int rc = 0;
+
+	while (p->i < p->len && (s[p->i] == ' ' || s[p->i] == '\t' ||
+	    s[p->i] == '\n' || s[p->i] == '\r'))
+		p->i++;
+	p->tpos = p->i;
+	if (p->i >= p->len) {
+		p->tok = T_END;
+		p->tend = p->i;
+		return 0;
+	}
+	char c = s[p->i], d = p->i + 1 < p->len ? s[p->i + 1] : 0;
+	if (is_ident_start(c)) {
+		size_t e = p->i;
+		while (e < p->len && is_ident(s[e]))
+			e++;
+		p->tok = T_IDENT;
+		for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+			if (strlen(words[k].w) == e - p->i &&
+			    memcmp(words[k].w, s + p->i, e - p->i) == 0)
+				p->tok = words[k].tok;
+		p->i = e;
+	} else if (c == '"') {
+		rc = lex_string(p);
+	} else if (c == '-' || is_digit(c)) {
+		rc = lex_number(p);
+	} else {
+		int two = 1;
+		switch (c) {
+		case '(': p->tok = T_LPAREN; break;
+		case ')': p->tok = T_RPAREN; break;
+		case '[': p->tok = T_LBRACK; break;
+		case ']': p->tok = T_RBRACK; break;
+		case ',': p->tok = T_COMMA; break;
+		case '.': p->tok = T_DOT; break;
+		case '@': p->tok = T_AT; break;
+		case '$': p->tok = T_DOLLAR; break;
+		case '<': p->tok = d == '=' ? (two = 2, T_LE) : T_LT; break;
+		case '>': p->tok = d == '=' ? (two = 2, T_GE) : T_GT; break;
+		case '!': p->tok = d == '=' ? (two = 2, T_NE) : T_NOT; break;
+		case '=':
+			if (d != '=')
+				return filter_perr(p, p->i, "expected '==' (a single '=' is not an operator)");
+			p->tok = T_EQ; two = 2; break;
+		case '&':
+			if (d != '&')
+				return filter_perr(p, p->i, "expected '&&'");
+			p->tok = T_AND; two = 2; break;
+		case '|':
+			if (d != '|')
+				return filter_perr(p, p->i, "expected '||'");
+			p->tok = T_OR; two = 2; break;
+		default:
+			return filter_perr(p, p->i, "unexpected character");
+		}
+		p->i += (size_t)two;
+	}
+	p->tend = p->i;
+	return rc;
+}
