@@ -2,6 +2,7 @@
  * at a time, so memory follows the row group, not the corpus. */
 #include "internal.h"
 #include "fw/error.h"
+#include "fw/filter.h"
 #include "fw/json.h"
 
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 
 struct cat_ctx {
 	fw_store *s;
-	const fw_cat_opts *o;
+	fw_cat_opts *o;
 	int (*cb)(void *arg, const char *json, size_t len);
 	void *arg;
 	uint64_t emitted;
@@ -44,6 +45,68 @@ emit_row(struct cat_ctx *c, fw_rg *rg, fw_column **cols, uint32_t r)
 	return c->cb(c->arg, c->line.data, c->line.len);
 }
 
+/*
+ * The rows of a row group the filter selects: none (returns 1) when its
+ * statistics rule the group out, all (*match NULL) when they say every row
+ * matches, else a mask from the columns the filter reads, decoded alone.
+ */
+static int
+filter_rows(struct cat_ctx *c, fw_rg *rg, uint8_t **match)
+{
+	const char *const *want;
+	size_t nwant = fw_filter_columns(c->o->where, &want);
+	const char **names = calloc(rg->ncols + 1, sizeof(*names));
+	fw_colstats *stats = calloc(rg->ncols + 1, sizeof(*stats));
+	const fw_column **cols = calloc(nwant + 1, sizeof(*cols));
+	size_t ncols = 0;
+	int rc = 0, verdict;
+
+	*match = NULL;
+	if (!names || !stats || !cols) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t k = 0; k < rg->ncols; k++) {
+		names[k] = rg->cols[k].name;
+		stats[k] = rg->cols[k].st;
+	}
+	verdict = fw_filter_check_stats(c->o->where, names, stats, rg->ncols, rg->n);
+	if (verdict == FW_FILTER_NONE) {
+		c->o->groups_skipped++;
+		rc = 1;
+		goto done;
+	}
+	if (verdict == FW_FILTER_ALL)
+		goto done;
+	for (size_t w = 0; w < nwant; w++) {
+		fw_column *col;
+		if ((rc = fw_rg_column(c->s->os, rg, want[w], &col)) < 0)
+			goto done;
+		if (col)
+			cols[ncols++] = col;
+	}
+	if ((*match = calloc(rg->n + 1, 1)) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = fw_filter_match_columns(c->o->where, cols, ncols, rg->n, *match)) < 0)
+		goto done;
+	rc = 0;
+	for (uint32_t r = 0; r < rg->n; r++)
+		if ((*match)[r])
+			goto done;
+	rc = 1;		/* no row matched: do not decode the rest */
+done:
+	if (rc != 0) {
+		free(*match);
+		*match = NULL;
+	}
+	free(names);
+	free(stats);
+	free(cols);
+	return rc;
+}
+
 static int
 cat_leaf(void *arg, const fw_ptree_child *leaf)
 {
@@ -51,6 +114,8 @@ cat_leaf(void *arg, const fw_ptree_child *leaf)
 	fw_rg rg;
 	fw_column **cols = NULL;
 	int rc;
+
+	uint8_t *match = NULL;
 
 	if (c->o->limit && c->emitted >= c->o->limit)
 		return 1;
@@ -60,6 +125,12 @@ cat_leaf(void *arg, const fw_ptree_child *leaf)
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
 	}
+	if (c->o->where && (rc = filter_rows(c, &rg, &match)) != 0) {
+		if (rc == 1)
+			rc = 0;		/* nothing here matches */
+		goto done;
+	}
+	c->o->groups_read++;
 	for (size_t k = 0; k < rg.ncols; k++)
 		if ((rc = fw_rg_column(c->s->os, &rg, rg.cols[k].name, &cols[k])) < 0)
 			goto done;
@@ -77,6 +148,8 @@ cat_leaf(void *arg, const fw_ptree_child *leaf)
 				continue;
 			c->found = 1;
 		}
+		if (match && !match[r])
+			continue;
 		if (c->o->limit && c->emitted >= c->o->limit) {
 			rc = 1;
 			goto done;
@@ -86,6 +159,7 @@ cat_leaf(void *arg, const fw_ptree_child *leaf)
 	}
 	rc = 0;
 done:
+	free(match);
 	free(cols);
 	fw_rg_release(&rg);
 	return rc;
@@ -103,7 +177,7 @@ version_roots(fw_store *s, const fw_rev *rev, fw_roots *roots)
 }
 
 int
-fw_cat(fw_store *s, const fw_rev *rev, const fw_cat_opts *o,
+fw_cat(fw_store *s, const fw_rev *rev, fw_cat_opts *o,
     int (*cb)(void *arg, const char *json, size_t len), void *arg)
 {
 	struct cat_ctx c = { s, o, cb, arg, 0, FW_BUF_INIT, NULL, NULL, 0 };

@@ -144,15 +144,20 @@ int fw_log_walk(fw_store *s, const fw_rev *rev, size_t n,
 
 /* --- reading --- */
 
+struct fw_filter;
+
 typedef struct fw_cat_opts {
 	const char *const *ids;	/* only these ids (NULL: all) */
 	size_t nids;
 	uint64_t limit;		/* 0: no limit */
+	const struct fw_filter *where;	/* only records it matches (NULL: all) */
+	/* filled in: row groups read, and skipped by their statistics */
+	uint64_t groups_read, groups_skipped;
 } fw_cat_opts;
 
 /* Calls cb with each record of the version as one line of JSON (no newline),
  * in row-key order. */
-int fw_cat(fw_store *s, const fw_rev *rev, const fw_cat_opts *o,
+int fw_cat(fw_store *s, const fw_rev *rev, fw_cat_opts *o,
     int (*cb)(void *arg, const char *json, size_t len), void *arg);
 
 #endif
