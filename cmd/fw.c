@@ -4,6 +4,9 @@
 #include "fw/store.h"
 
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <unistd.h>
 
@@ -53,6 +56,15 @@ main(int argc, char **argv)
 	const char *dir = NULL;
 	const struct fw_cmd *cmd = NULL;
 	int rc, i = 1;
+
+#ifdef __GLIBC__
+	/* Row groups and import blocks are built in buffers of megabytes. By
+	 * default glibc maps each one afresh and faults its pages in; the page
+	 * faults serialise the threads of a commit on the address-space lock.
+	 * Keeping them on the heap made commit 25% faster here (docs/benchmarks.md). */
+	mallopt(M_MMAP_THRESHOLD, 256 << 20);
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
 
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc) {

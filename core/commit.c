@@ -18,7 +18,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
+
+/* With FW_VERBOSE set, commit reports how long each phase took. */
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+phase(const char *what, double *t)
+{
+	double n = now_s();
+
+	if (getenv("FW_VERBOSE"))
+		fprintf(stderr, "fw: commit: %-14s %.3f s\n", what, n - *t);
+	*t = n;
+}
 
 struct op {
 	uint64_t hash;		/* first 8 bytes of SHA-256(id), big-endian */
@@ -327,6 +348,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	git_reference *newref = NULL;
 	int lockfd = -1, rc;
 
+	double t0 = now_s();
+
 	memset(&c, 0, sizeof(c));
 	memset(res, 0, sizeof(*res));
 	c.s = s;
@@ -372,6 +395,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		if ((rc = fw_seg_scan(&c.segs[i], scan_op, &c)) < 0)
 			goto done;
 	}
+	phase("scan", &t0);
 	if (c.nops > 1)
 		qsort(c.ops, c.nops, sizeof(*c.ops), op_cmp);
 	/* One group per id. */
@@ -482,8 +506,10 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	}
 	if (nd > 1)
 		qsort(dedits, nd, sizeof(*dedits), ptedit_cmp);
+	phase("sort, look up", &t0);
 	if ((rc = verify_ids(&c, &roots, dedits, nd)) < 0)
 		goto done;
+	phase("verify ids", &t0);
 	/* iedits are in hash order already */
 	{
 		fw_data_ctx dctx = { .os = s->os, .schema = &c.schema,
@@ -498,11 +524,13 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 			dt.pool = pool;
 		rc = fw_ptree_apply(&dt, &nroots.data, &roots.data, dedits, nd);
 		fw_pool_free(pool);
+		phase("data tree", &t0);
 		pthread_mutex_destroy(&dctx.decode_mu);
 		if (rc < 0 ||
 		    (rc = fw_ptree_apply(&it, &nroots.index, &roots.index, iedits, ni)) < 0)
 			goto done;
 		res->objects_reused = dctx.columns_reused;
+		phase("index", &t0);
 	}
 	fw_buf_adds(&msg, o->message && *o->message ? o->message : "commit");
 	if (msg.len && msg.data[msg.len - 1] != '\n')
@@ -517,6 +545,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	if ((rc = fw_objstore_flush(s->os)) < 0)
 		goto done;
 	fw_crash_point("objects flushed");
+	phase("commit, flush", &t0);
 	fw_buf_reset(&msg);
 	fw_buf_printf(&msg, "commit: %s", o->message ? o->message : "");
 	if ((rc = git_reference_create_matching(&newref, s->repo, ref.data, &cid, 1, &head,
