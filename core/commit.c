@@ -80,19 +80,9 @@ static uint64_t
 hash_of(const char *id, size_t len)
 {
 	uint8_t h[8];
-	uint64_t v = 0;
 
 	fw_idhash(h, id, len);
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | h[i];
-	return v;
-}
-
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
+	return fw_be64(h);
 }
 
 static int
@@ -431,7 +421,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	for (size_t k = 0; k < c.ngroups && rc >= 0; k++) {
 		uint8_t key[8];
 		uint64_t t;
-		put_be64(key, c.ops[c.groups[k].first].hash);
+		fw_put_be64(key, c.ops[c.groups[k].first].hash);
 		rc = fw_index_reader_get(&ir, key, &t);
 		if (rc == 1) {
 			c.groups[k].exists = 1;
@@ -459,14 +449,14 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		if (base && base->type == FW_OP_DEL) {
 			if (!g->exists)
 				continue;	/* deleting what is not there */
-			put_be64(e->key, g->time);
-			put_be64(e->key + 8, hash);
+			fw_put_be64(e->key, g->time);
+			fw_put_be64(e->key + 8, hash);
 			e->op = FW_EDIT_DEL;
 			nd++;
 			res->removed++;
 			fw_ptree_edit *ie = &iedits[ni++];
 			memset(ie, 0, sizeof(*ie));
-			put_be64(ie->key, hash);
+			fw_put_be64(ie->key, hash);
 			ie->op = FW_EDIT_DEL;
 			continue;
 		}
@@ -474,8 +464,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 			continue;	/* a patch of an id the corpus does not have */
 		if (!g->exists)
 			g->time = c.segs[base->seg].time;
-		put_be64(e->key, g->time);
-		put_be64(e->key + 8, hash);
+		fw_put_be64(e->key, g->time);
+		fw_put_be64(e->key + 8, hash);
 		if (base) {
 			e->op = FW_EDIT_PUT;
 			e->size = base->size;
@@ -498,7 +488,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		if (!g->exists) {
 			fw_ptree_edit *ie = &iedits[ni++];
 			memset(ie, 0, sizeof(*ie));
-			put_be64(ie->key, hash);
+			fw_put_be64(ie->key, hash);
 			ie->op = FW_EDIT_PUT;
 			ie->size = 16;
 			ie->ref = (int64_t)g->time;
@@ -687,7 +677,7 @@ fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
 			}
 			j++;
 		}
-		put_be64(key, c.v[i].hash);
+		fw_put_be64(key, c.v[i].hash);
 		rc = fw_index_reader_get(&ir, key, &t);
 		if (rc < 0)
 			break;

@@ -10,6 +10,7 @@
  * decoded, so any RFC 8259 text reads correctly, canonical or not.
  */
 #include "filter_int.h"
+#include "json_scan.h"
 
 #include <string.h>
 
@@ -122,21 +123,6 @@ filter_scan_next(struct filter_scan *it, const char **key, size_t *klen,
 	return 1;
 }
 
-static int
-hexval(const char *p, unsigned *v)
-{
-	*v = 0;
-	for (int k = 0; k < 4; k++) {
-		char h = p[k];
-		*v <<= 4;
-		if (h >= '0' && h <= '9') *v |= (unsigned)(h - '0');
-		else if (h >= 'a' && h <= 'f') *v |= (unsigned)(h - 'a' + 10);
-		else if (h >= 'A' && h <= 'F') *v |= (unsigned)(h - 'A' + 10);
-		else return -1;
-	}
-	return 0;
-}
-
 int
 filter_unescape(fw_buf *b, const char *s, size_t n)
 {
@@ -164,11 +150,11 @@ filter_unescape(fw_buf *b, const char *s, size_t n)
 		case 'r': c = '\r'; break;
 		case 't': c = '\t'; break;
 		case 'u':
-			if (i + 6 > n || hexval(s + i + 2, &u) < 0)
+			if (i + 6 > n || fw_scan_hex4(s + i + 2, &u) < 0)
 				return -1;
 			i += 6;
 			if (u >= 0xd800 && u <= 0xdbff && i + 6 <= n && s[i] == '\\' &&
-			    s[i + 1] == 'u' && hexval(s + i + 2, &u2) == 0 &&
+			    s[i + 1] == 'u' && fw_scan_hex4(s + i + 2, &u2) == 0 &&
 			    u2 >= 0xdc00 && u2 <= 0xdfff) {
 				u = 0x10000 + ((u - 0xd800) << 10) + (u2 - 0xdc00);
 				i += 6;

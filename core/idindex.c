@@ -17,23 +17,6 @@ struct ixl {
 	uint64_t *vals;
 };
 
-static uint64_t
-be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
-put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 static int
 ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uint64_t **vals)
 {
@@ -66,7 +49,7 @@ ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uint64
 	}
 	memcpy(*keys, kp, cnt * 8);
 	for (uint64_t i = 0; i < cnt; i++) {
-		(*vals)[i] = be64((const uint8_t *)vp + i * 8);
+		(*vals)[i] = fw_be64((const uint8_t *)vp + i * 8);
 		if (i && memcmp(*keys + (i - 1) * 8, *keys + i * 8, 8) >= 0) {
 			rc = fw_error_set(FW_ECORRUPT, "index keys out of order");
 			goto bad;
@@ -156,7 +139,7 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 	for (size_t i = 0; i < n; i++) {
 		uint64_t t = ents[i].edit >= 0 ? (uint64_t)edits[ents[i].edit].ref :
 		    ((struct ixl *)ents[i].src->user)->vals[ents[i].row];
-		put_be64(v, t);
+		fw_put_be64(v, t);
 		if ((rc = fw_buf_add(&b, v, 8)) < 0)
 			goto done;
 	}

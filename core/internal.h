@@ -19,6 +19,24 @@ struct fw_store {
 /* Converts the last libgit2 error into an fw error prefixed with what. */
 int fw_git_error(int gitrc, const char *what, ...) __attribute__((format(printf, 2, 3)));
 
+/* Big-endian 64-bit integers, as row keys and index entries hold them. */
+static inline uint64_t
+fw_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void
+fw_put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
 /* Row keys: 8-byte big-endian arrival time, first 8 bytes of SHA-256(id). */
 #define FW_ROWKEY_LEN 16
 #define FW_IDKEY_LEN 8

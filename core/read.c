@@ -203,8 +203,7 @@ fw_cat(fw_store *s, const fw_rev *rev, fw_cat_opts *o,
 			}
 			if (rc < 0)
 				break;
-			for (int b = 7; b >= 0; b--, time >>= 8)
-				key[b] = (uint8_t)time;
+			fw_put_be64(key, time);
 			memcpy(key + 8, h, 8);
 			c.only_key = key;
 			c.only_id = o->ids[i];
