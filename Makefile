@@ -6,7 +6,7 @@ DESTDIR ?=
 CC ?= cc
 BUILD ?= build
 
-PKGS := libgit2 libzstd libcrypto yaml-0.1 json-c libpcre2-8 libutf8proc
+PKGS := libgit2 libzstd libcrypto yaml-0.1 json-c libpcre2-8 libutf8proc zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -21,7 +21,12 @@ OBJSTORE_SRC :=
 CORE_SRC := \
 	core/error.c \
 	core/buf.c \
-	core/json.c
+	core/json.c \
+	core/tokenizer.c \
+	core/tokenizer_json.c \
+	core/tokenizer_encode.c \
+	core/pretok.c \
+	core/bpe.c
 
 GPU_SRC :=
 
@@ -31,7 +36,8 @@ CMD_SRC := \
 
 UNIT_SRC := \
 	tests/unit/main.c \
-	tests/unit/test_buf.c
+	tests/unit/test_buf.c \
+	tests/unit/test_tokenizer.c
 
 FUZZ_TARGETS :=
 

@@ -2,7 +2,7 @@
 # Checks the Debian packages fw builds against; installs the missing ones when
 # run as root, else names the command to run. Used by `make`, `make test`, `make demo`.
 set -u
-pkgs="libgit2-dev:libgit2 libzstd-dev:libzstd libssl-dev:libcrypto libyaml-dev:yaml-0.1 libjson-c-dev:json-c libpcre2-dev:libpcre2-8 libutf8proc-dev:libutf8proc pkg-config: jq:jq git:git zstd:zstd"
+pkgs="libgit2-dev:libgit2 libzstd-dev:libzstd libssl-dev:libcrypto libyaml-dev:yaml-0.1 libjson-c-dev:json-c libpcre2-dev:libpcre2-8 libutf8proc-dev:libutf8proc zlib1g-dev:zlib pkg-config: jq:jq git:git zstd:zstd"
 missing=""
 for p in $pkgs; do
   deb=${p%%:*}; pc=${p#*:}
