@@ -26,7 +26,9 @@ CORE_SRC := \
 	core/tokenizer_json.c \
 	core/tokenizer_encode.c \
 	core/pretok.c \
-	core/bpe.c
+	core/bpe.c \
+	core/chat_template.c \
+	core/chat_render.c
 
 GPU_SRC :=
 
@@ -37,12 +39,16 @@ CMD_SRC := \
 UNIT_SRC := \
 	tests/unit/main.c \
 	tests/unit/test_buf.c \
-	tests/unit/test_tokenizer.c
+	tests/unit/test_tokenizer.c \
+	tests/unit/test_chat.c
 
 FUZZ_TARGETS :=
 
+# Built-in chat templates, embedded into the library from YAML data.
+TEMPLATES := $(sort $(wildcard core/templates/*.yaml))
+
 LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/chat_templates.o
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
@@ -57,6 +63,13 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/chat_templates.c: $(TEMPLATES) scripts/embed_templates.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_templates.sh $@ $(TEMPLATES)
+
+$(BUILD)/gen/chat_templates.o: $(BUILD)/gen/chat_templates.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libfw.a: $(LIB_OBJ)
