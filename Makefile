@@ -34,7 +34,8 @@ GPU_SRC :=
 
 CMD_SRC := \
 	cmd/fw.c \
-	cmd/opt.c
+	cmd/opt.c \
+	cmd/tokenize.c
 
 UNIT_SRC := \
 	tests/unit/main.c \
