@@ -39,23 +39,38 @@ tok_hash(const void *p, size_t n)
 	return h ^ (h >> 32);
 }
 
-static int
-entry_is(const fw_tokenizer *tok, uint32_t id, const char *s, size_t n)
+int
+tok_vmap_init(fw_tokenizer *tok, size_t n)
 {
-	const struct tok_entry *e = &tok->entries[id];
+	uint32_t cap = 1024;
 
-	return e->len == n && memcmp(tok->arena.data + e->off, s, n) == 0;
+	while (cap < n * 2 && cap < (1u << 30))
+		cap <<= 1;
+	tok->vmap = malloc(sizeof(*tok->vmap) * cap);
+	if (tok->vmap == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < cap; i++)
+		tok->vmap[i].id = TOK_NONE;
+	tok->vmap_mask = cap - 1;
+	return 0;
 }
 
-int
-tok_vmap_put(fw_tokenizer *tok, const char *s, size_t n, uint32_t id)
+void
+tok_vmap_put(fw_tokenizer *tok, uint32_t off, uint32_t len, uint32_t id)
 {
-	uint32_t i = (uint32_t)tok_hash(s, n) & tok->vmap_mask;
+	const char *s = tok->arena.data + off;
+	uint64_t h = tok_hash(s, len);
+	uint32_t i = (uint32_t)h & tok->vmap_mask, h32 = (uint32_t)(h >> 32);
 
 	for (;; i = (i + 1) & tok->vmap_mask) {
-		if (tok->vmap[i] == TOK_NONE || entry_is(tok, tok->vmap[i], s, n)) {
-			tok->vmap[i] = id;
-			return 0;
+		struct tok_vslot *v = &tok->vmap[i];
+		if (v->id == TOK_NONE || (v->hash == h32 && v->len == len &&
+		    memcmp(tok->arena.data + v->off, s, len) == 0)) {
+			v->hash = h32;
+			v->id = id;
+			v->off = off;
+			v->len = len;
+			return;
 		}
 	}
 }
@@ -63,12 +78,18 @@ tok_vmap_put(fw_tokenizer *tok, const char *s, size_t n, uint32_t id)
 uint32_t
 tok_vmap_get(const fw_tokenizer *tok, const char *s, size_t n)
 {
-	uint32_t i = (uint32_t)tok_hash(s, n) & tok->vmap_mask;
+	uint64_t h = tok_hash(s, n);
+	uint32_t i = (uint32_t)h & tok->vmap_mask, h32 = (uint32_t)(h >> 32);
 
+	if (tok->vmap == NULL)
+		return TOK_NONE;
 	for (;; i = (i + 1) & tok->vmap_mask) {
-		uint32_t id = tok->vmap[i];
-		if (id == TOK_NONE || entry_is(tok, id, s, n))
-			return id;
+		const struct tok_vslot *v = &tok->vmap[i];
+		if (v->id == TOK_NONE)
+			return TOK_NONE;
+		if (v->hash == h32 && v->len == n &&
+		    memcmp(tok->arena.data + v->off, s, n) == 0)
+			return v->id;
 	}
 }
 

@@ -273,14 +273,8 @@ add_tokens(fw_tokenizer *tok, struct json_object *v)
 		tok->nadded++;
 		tok->added_first[(unsigned char)a->content[0]] = 1;
 		/* the id decodes to the token's text, not to a vocabulary entry */
-		if (a->id >= tok->nentries) {
-			struct tok_entry *e = realloc(tok->entries, sizeof(*e) * (a->id + 1));
-			if (e == NULL)
-				return fw_error_set(FW_ENOMEM, "out of memory");
-			memset(e + tok->nentries, 0, sizeof(*e) * (a->id + 1 - tok->nentries));
-			tok->entries = e;
-			tok->nentries = a->id + 1;
-		}
+		if (tok_entries_reserve(tok, a->id) < 0)
+			return FW_ENOMEM;
 		tok->entries[a->id].off = (uint32_t)tok->arena.len;
 		tok->entries[a->id].len = (uint32_t)a->len;
 		tok->entries[a->id].flags = ENTRY_PRESENT | ENTRY_ADDED;

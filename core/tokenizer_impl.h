@@ -88,10 +88,14 @@ struct fw_tokenizer {
 	/* id -> bytes (arena), for decoding */
 	struct tok_entry *entries;
 	uint32_t nentries;	/* one more than the largest id */
+	uint32_t entries_cap;
 	fw_buf arena;
 
-	/* bytes -> id for strings BPE can produce (open addressing) */
-	uint32_t *vmap;		/* ids; TOK_NONE marks empty */
+	/* bytes -> id for strings BPE can produce (open addressing); the key
+	 * bytes are arena[off..off+len) */
+	struct tok_vslot {
+		uint32_t hash, id, off, len;
+	} *vmap;		/* id TOK_NONE marks an empty slot */
 	uint32_t vmap_mask;
 	uint32_t byte_id[256];
 
@@ -131,7 +135,9 @@ struct fw_tokenizer {
 
 /* bpe.c */
 uint64_t tok_hash(const void *p, size_t n);
-int tok_vmap_put(fw_tokenizer *tok, const char *s, size_t n, uint32_t id);
+int tok_vmap_init(fw_tokenizer *tok, size_t n);
+/* Maps arena[off..off+len) to id (a later put of the same bytes wins). */
+void tok_vmap_put(fw_tokenizer *tok, uint32_t off, uint32_t len, uint32_t id);
 uint32_t tok_vmap_get(const fw_tokenizer *tok, const char *s, size_t n);
 int tok_merges_init(fw_tokenizer *tok, size_t n);
 int tok_merges_put(fw_tokenizer *tok, uint32_t left, uint32_t right,
@@ -153,6 +159,9 @@ uint32_t tok_byte_cp(unsigned b);
 int tok_cp_to_byte(uint32_t cp);
 /* Decodes one UTF-8 character at s (valid input); returns its length. */
 int tok_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* tokenizer_json.c: makes entries[id] exist (zeroed when new). */
+int tok_entries_reserve(fw_tokenizer *tok, uint32_t id);
 
 /* tokenizer.c: interprets one top-level part of tokenizer.json ("normalizer",
  * "pre_tokenizer", "decoder", "added_tokens"); v is NULL when absent. */

@@ -294,33 +294,57 @@ static int
 unmap_bytes(const char *s, size_t n, fw_buf *out)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	unsigned char *w;
 
 	fw_buf_reset(out);
+	if (fw_buf_grow(out, n) < 0)
+		return FW_ENOMEM;
+	w = (unsigned char *)out->data;
 	while (p < end) {
+		if (*p >= 33 && *p <= 126) {	/* printable ASCII stands for itself */
+			*w++ = *p++;
+			continue;
+		}
 		uint32_t cp;
 		int k = tok_utf8_decode(p, (size_t)(end - p), &cp);
 		int b = tok_cp_to_byte(cp);
 		if (b < 0)
 			return 0;
-		if (fw_buf_addc(out, (char)b) < 0)
-			return FW_ENOMEM;
+		*w++ = (unsigned char)b;
 		p += k;
 	}
+	out->len = (size_t)(w - (unsigned char *)out->data);
+	out->data[out->len] = 0;
 	return 1;
+}
+
+int
+tok_entries_reserve(fw_tokenizer *tok, uint32_t id)
+{
+	if (id >= tok->entries_cap) {
+		/* doubling: ids mostly arrive in order, one more each time */
+		uint32_t cap = tok->entries_cap ? tok->entries_cap : 1024;
+		while (cap <= id)
+			cap *= 2;
+		struct tok_entry *e = realloc(tok->entries, sizeof(*e) * cap);
+		if (e == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		memset(e + tok->entries_cap, 0, sizeof(*e) * (cap - tok->entries_cap));
+		tok->entries = e;
+		tok->entries_cap = cap;
+	}
+	if (id >= tok->nentries)
+		tok->nentries = id + 1;
+	return 0;
 }
 
 static int
 set_entry(fw_tokenizer *tok, uint32_t id, const char *s, size_t n)
 {
-	if (id >= tok->nentries) {
-		uint32_t cap = id + 1;
-		struct tok_entry *e = realloc(tok->entries, sizeof(*e) * cap);
-		if (e == NULL)
-			return fw_error_set(FW_ENOMEM, "out of memory");
-		memset(e + tok->nentries, 0, sizeof(*e) * (cap - tok->nentries));
-		tok->entries = e;
-		tok->nentries = cap;
-	}
+	int rc;
+
+	if ((rc = tok_entries_reserve(tok, id)) < 0)
+		return rc;
 	tok->entries[id].off = (uint32_t)tok->arena.len;
 	tok->entries[id].len = (uint32_t)n;
 	tok->entries[id].flags = ENTRY_PRESENT;
@@ -349,19 +373,21 @@ static int
 load_vocab(fw_tokenizer *tok, struct jp *j)
 {
 	fw_buf key = FW_BUF_INIT, raw = FW_BUF_INIT;
+	fw_ids mapped = FW_IDS_INIT;	/* id, off, len of each byte string */
 	int first = 1, rc, more;
-	uint32_t count = 0;
 
 	while ((more = jp_next_key(j, &first, &key)) == 1) {
-		uint32_t id;
+		uint32_t id = 0, off = (uint32_t)tok->arena.len;
 		if ((rc = jp_id(j, &id)) < 0)
 			goto done;
 		if ((rc = unmap_bytes(key.data, key.len, &raw)) < 0)
 			goto done;
 		if (rc == 1) {
-			if ((rc = set_entry(tok, id, raw.data, raw.len)) < 0)
+			if ((rc = set_entry(tok, id, raw.data, raw.len)) < 0 ||
+			    (rc = fw_ids_push(&mapped, id)) < 0 ||
+			    (rc = fw_ids_push(&mapped, off)) < 0 ||
+			    (rc = fw_ids_push(&mapped, (uint32_t)raw.len)) < 0)
 				goto done;
-			count++;
 		} else {
 			/* decodes to its own UTF-8, as the reference does */
 			if ((rc = set_entry(tok, id, key.data, key.len)) < 0)
@@ -370,47 +396,20 @@ load_vocab(fw_tokenizer *tok, struct jp *j)
 	}
 	if ((rc = more) < 0)
 		goto done;
-	/* the map is filled after the arena stops moving */
-	uint32_t cap = 1024;
-	while (cap < count * 2)
-		cap <<= 1;
-	tok->vmap = malloc(sizeof(uint32_t) * cap);
-	if (tok->vmap == NULL) {
-		rc = fw_error_set(FW_ENOMEM, "out of memory");
+	/* the map is filled once the arena has stopped moving */
+	if ((rc = tok_vmap_init(tok, mapped.n / 3)) < 0)
 		goto done;
+	for (size_t i = 0; i < mapped.n; i += 3)
+		tok_vmap_put(tok, mapped.v[i + 1], mapped.v[i + 2], mapped.v[i]);
+	for (int b = 0; b < 256; b++) {
+		char c = (char)b;
+		tok->byte_id[b] = tok_vmap_get(tok, &c, 1);
 	}
-	memset(tok->vmap, 0xff, sizeof(uint32_t) * cap);
-	tok->vmap_mask = cap - 1;
 	rc = 0;
 done:
 	fw_buf_release(&key);
 	fw_buf_release(&raw);
-	return rc;
-}
-
-/* Second pass over the vocabulary: fills the map of byte strings to ids. */
-static int
-fill_vmap(fw_tokenizer *tok, struct jp *j)
-{
-	fw_buf key = FW_BUF_INIT, raw = FW_BUF_INIT;
-	int first = 1, rc, more;
-
-	while ((more = jp_next_key(j, &first, &key)) == 1) {
-		uint32_t id;
-		if ((rc = jp_id(j, &id)) < 0 ||
-		    (rc = unmap_bytes(key.data, key.len, &raw)) < 0)
-			goto done;
-		if (rc == 1 && (rc = tok_vmap_put(tok, raw.data, raw.len, id)) < 0)
-			goto done;
-	}
-	rc = more < 0 ? more : 0;
-	for (int b = 0; b < 256 && rc == 0; b++) {
-		char c = (char)b;
-		tok->byte_id[b] = tok_vmap_get(tok, &c, 1);
-	}
-done:
-	fw_buf_release(&key);
-	fw_buf_release(&raw);
+	fw_ids_release(&mapped);
 	return rc;
 }
 
@@ -641,9 +640,6 @@ fw_tokenizer_parse(fw_tokenizer **out, const char *text, size_t len,
 	}
 	j.p = vocab.p;
 	if ((rc = load_vocab(tok, &j)) < 0)
-		goto done;
-	j.p = vocab.p;
-	if ((rc = fill_vmap(tok, &j)) < 0)
 		goto done;
 	j.p = merges.p;
 	if ((rc = load_merges(tok, &j)) < 0)

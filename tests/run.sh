@@ -5,7 +5,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${FW:?FW must name the fw binary}" "${UNIT:?UNIT must name the unit test binary}"
-export FW FW_DATA="${FW_DATA:-$(cd "$here/../.." && pwd)/../shared/data}"
+export FW FW_DATA="${FW_DATA:-$(cd "$here/.." && pwd)/../shared/data}"
 export LC_ALL=C
 pass=0 fail=0
 log=$(mktemp)
