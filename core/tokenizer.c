@@ -101,20 +101,73 @@ add_normalizer(fw_tokenizer *tok, struct json_object *v, int depth)
 	return unsupported(tok, "normalizer", type);
 }
 
+/*
+ * The reference compiles these patterns with Oniguruma, whose \s is Unicode's
+ * White_Space. PCRE2's \s (and even \p{Xsp}) also matches U+180E, which
+ * stopped being a space in Unicode 6.3, so \s and \S are spelled out as the
+ * White_Space code points and their complement.
+ */
+#define WS "\\t\\n\\x0B\\f\\r\\x20\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}" \
+	"\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
+#define NOT_WS "\\x{0}-\\x{8}\\x{E}-\\x{1F}\\x{21}-\\x{84}\\x{86}-\\x{9F}" \
+	"\\x{A1}-\\x{167F}\\x{1681}-\\x{1FFF}\\x{200B}-\\x{2027}\\x{202A}-\\x{202E}" \
+	"\\x{2030}-\\x{205E}\\x{2060}-\\x{2FFF}\\x{3001}-\\x{10FFFF}"
+
+static int
+rewrite_pattern(const char *p, size_t n, fw_buf *out)
+{
+	int in_class = 0, rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (p[i] == '\\' && i + 1 < n) {
+			char c = p[i + 1];
+			if (c == 's')
+				rc = fw_buf_adds(out, in_class ? WS : "[" WS "]");
+			else if (c == 'S')
+				rc = fw_buf_adds(out, in_class ? NOT_WS : "[" NOT_WS "]");
+			else
+				rc = fw_buf_add(out, p + i, 2);
+			i++;
+			continue;
+		}
+		if (p[i] == '[' && !in_class) {
+			in_class = 1;
+			rc = fw_buf_addc(out, '[');
+			/* a ']' right after '[' or '[^' is a literal */
+			if (i + 1 < n && p[i + 1] == '^' && rc == 0) {
+				rc = fw_buf_addc(out, '^');
+				i++;
+			}
+			if (i + 1 < n && p[i + 1] == ']' && rc == 0) {
+				rc = fw_buf_addc(out, ']');
+				i++;
+			}
+			continue;
+		}
+		if (p[i] == ']' && in_class)
+			in_class = 0;
+		rc = fw_buf_addc(out, p[i]);
+	}
+	return rc;
+}
+
 static int
 compile(fw_tokenizer *tok, const char *pattern, size_t len, pcre2_code **out)
 {
-	int err;
+	fw_buf pat = FW_BUF_INIT;
+	int err, rc;
 	PCRE2_SIZE at;
 
-	*out = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF | PCRE2_UCP, &err,
-	    &at, NULL);
+	if ((rc = rewrite_pattern(pattern, len, &pat)) < 0)
+		return rc;
+	*out = pcre2_compile((PCRE2_SPTR)pat.data, pat.len, PCRE2_UTF | PCRE2_UCP,
+	    &err, &at, NULL);
+	fw_buf_release(&pat);
 	if (*out == NULL) {
 		PCRE2_UCHAR msg[160];
 		pcre2_get_error_message(err, msg, sizeof(msg));
 		return fw_error_set(FW_EUNSUPPORTED, "%s: pre_tokenizer Split regex "
-		    "does not compile at offset %zu: %s", tok->name, (size_t)at,
-		    (char *)msg);
+		    "does not compile: %s", tok->name, (char *)msg);
 	}
 	/* without JIT (some platforms) pcre2_match interprets: slower, same result */
 	(void)pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
