@@ -43,7 +43,7 @@ UNIT_SRC := \
 	tests/unit/test_tokenizer.c \
 	tests/unit/test_chat.c
 
-FUZZ_TARGETS :=
+FUZZ_TARGETS := tokenizer_json encode chat_template
 
 # Built-in chat templates, embedded into the library from YAML data.
 TEMPLATES := $(sort $(wildcard core/templates/*.yaml))
