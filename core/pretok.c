@@ -88,6 +88,36 @@ all_ascii(const char *s, size_t n)
 	return (acc & 0x8080808080808080ull) == 0;
 }
 
+/*
+ * 1 when NFC leaves s[0..n) as it is because every character is in a range
+ * that NFC never changes alone (no singleton decompositions) and that never
+ * combines with a neighbour (no combining marks, no conjoining jamo, no kana
+ * voicing marks): below U+0300, kana without U+3099/U+309A, the CJK Unified
+ * Ideographs, Hangul syllables, common punctuation, emoji. A quick check that
+ * utf8proc does not offer; anything else takes the full normalization.
+ */
+static int
+nfc_stable(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		i += (size_t)tok_utf8_decode(u + i, n - i, &cp);
+		if (cp < 0x300 || (cp >= 0x3040 && cp < 0x3099) ||
+		    (cp >= 0x309b && cp <= 0x30ff) || (cp >= 0x4e00 && cp <= 0x9fff) ||
+		    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0x2010 && cp <= 0x2027) ||
+		    (cp >= 0x1f300 && cp <= 0x1faff))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
 int
 tok_normalize(const fw_tokenizer *tok, const char *s, size_t n, fw_buf *out)
 {
@@ -96,6 +126,8 @@ tok_normalize(const fw_tokenizer *tok, const char *s, size_t n, fw_buf *out)
 
 	/* ASCII text is its own NFC, NFD, NFKC and NFKD */
 	if (tok->nnorm == 0 || all_ascii(s, n))
+		return fw_buf_add(out, s, n);
+	if (tok->nnorm == 1 && tok->norm[0] == NORM_NFC && nfc_stable(s, n))
 		return fw_buf_add(out, s, n);
 	if ((rc = fw_buf_add(&tmp, s, n)) < 0)
 		return rc;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <utf8proc.h>
 #include <zlib.h>
 
 /* Reads a whole gzip file into b. */
@@ -189,7 +190,9 @@ random_text(fw_buf *b)
 	    "\xe2\x9d\xa4\xef\xb8\x8f", "\xef\xac\x81", "\xc7\x85", "<|im_start|>",
 	    "<|endoftext|>", "<tool_call>", "<think>", "\xd9\xa1\xd9\xa2",
 	    "\xef\xbc\x91", "\xc2\xbd\xc2\xb2", "{\"a\": [1, 2.5e-3]}", "\xe6\x97\xa5\xe6\x9c\xac",
-	    "\xe0\xb9\x84\xe0\xb8\x97\xe0\xb8\xa2", "\xed\x95\x9c", "\x7f", "\x01" };
+	    "\xe0\xb9\x84\xe0\xb8\x97\xe0\xb8\xa2", "\xed\x95\x9c", "\x7f", "\x01",
+	    "\xe3\x81\x8b\xe3\x82\x99", "\xea\xb0\x80\xe1\x86\xa8", "\xe2\x84\xab",
+	    "\xef\xa4\x80", "\xcd\x80", "\xc3\x85\xcc\x8a", "\xe2\x80\x80" };
 	size_t n = 1 + rnd(rnd(10) ? 20 : 200);
 
 	for (size_t i = 0; i < n; i++) {
@@ -216,7 +219,7 @@ random_text(fw_buf *b)
 }
 
 static void
-check_round_trips(fw_tokenizer *tok, const char *name, int count)
+check_round_trips(fw_tokenizer *tok, const char *name, int count, int nfc)
 {
 	fw_buf text = FW_BUF_INIT, dec = FW_BUF_INIT, norm = FW_BUF_INIT;
 	fw_ids ids = FW_IDS_INIT;
@@ -239,6 +242,17 @@ check_round_trips(fw_tokenizer *tok, const char *name, int count)
 		else
 			random_text(&text);
 		CHECK(fw_utf8_valid(text.data, text.len));
+		if (nfc) {
+			/* fw's normalizer (with its quick check) against utf8proc's */
+			utf8proc_uint8_t *want = NULL;
+			utf8proc_ssize_t wn = utf8proc_map((const utf8proc_uint8_t *)text.data,
+			    (utf8proc_ssize_t)text.len, &want, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+			fw_buf_reset(&norm);
+			CHECK_OK(fw_tokenizer_normalize(tok, text.data, text.len, &norm));
+			CHECK(wn >= 0 && (size_t)wn == norm.len &&
+			    memcmp(want, norm.data, norm.len) == 0);
+			free(want);
+		}
 		ids.n = 0;
 		fw_buf_reset(&dec);
 		fw_buf_reset(&norm);
@@ -279,7 +293,7 @@ test_tokenizer_round_trip(void)
 	for (int i = 0; i < 2; i++) {
 		fw_tokenizer *tok = load_shared(names[i]);
 		if (tok)
-			check_round_trips(tok, names[i], 5000);
+			check_round_trips(tok, names[i], 5000, i == 0);
 		fw_tokenizer_free(tok);
 	}
 }
