@@ -100,6 +100,7 @@ tok_merges_init(fw_tokenizer *tok, size_t n)
 
 	while (cap < n * 2 && cap < (1u << 30))
 		cap <<= 1;
+	tok->merges_used = 0;
 	tok->merges = calloc(cap, sizeof(*tok->merges));
 	if (tok->merges == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
@@ -113,25 +114,42 @@ pair_slot(uint64_t key, uint32_t mask)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 }
 
+static void
+merges_insert(struct tok_merge *tab, uint32_t mask, const struct tok_merge *m)
+{
+	uint32_t i = pair_slot(m->pair, mask);
+
+	while (tab[i].pair != 0 && tab[i].pair != m->pair)
+		i = (i + 1) & mask;
+	tab[i] = *m;
+}
+
 int
 tok_merges_put(fw_tokenizer *tok, uint32_t left, uint32_t right, uint32_t rank,
     uint32_t id)
 {
-	uint64_t key = ((uint64_t)left << 32 | right) + 1;
-	uint32_t i = pair_slot(key, tok->merges_mask), probes = 0;
+	struct tok_merge m = { ((uint64_t)left << 32 | right) + 1, rank, id };
 
-	for (;; i = (i + 1) & tok->merges_mask) {
-		struct tok_merge *m = &tok->merges[i];
-		if (m->pair == 0 || m->pair == key) {
-			/* a pair listed twice keeps its last rank, as the reference */
-			m->pair = key;
-			m->rank = rank;
-			m->id = id;
-			return 0;
-		}
-		if (++probes > tok->merges_mask)
-			return fw_error_set(FW_EINVALID, "%s: too many merges", tok->name);
+	if (tok->merges_used >= (tok->merges_mask + 1) / 2) {
+		uint32_t cap = (tok->merges_mask + 1) * 2;
+		struct tok_merge *t = calloc(cap, sizeof(*t));
+		if (t == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		for (uint32_t i = 0; i <= tok->merges_mask; i++)
+			if (tok->merges[i].pair)
+				merges_insert(t, cap - 1, &tok->merges[i]);
+		free(tok->merges);
+		tok->merges = t;
+		tok->merges_mask = cap - 1;
 	}
+	/* a pair listed twice keeps its last rank, as the reference */
+	uint32_t i = pair_slot(m.pair, tok->merges_mask);
+	while (tok->merges[i].pair != 0 && tok->merges[i].pair != m.pair)
+		i = (i + 1) & tok->merges_mask;
+	if (tok->merges[i].pair == 0)
+		tok->merges_used++;
+	tok->merges[i] = m;
+	return 0;
 }
 
 static inline const struct tok_merge *

@@ -101,7 +101,7 @@ struct fw_tokenizer {
 
 	/* (left, right) -> (rank, merged id) */
 	struct tok_merge *merges;
-	uint32_t merges_mask;
+	uint32_t merges_mask, merges_used;
 
 	struct tok_added *added;
 	size_t nadded;

@@ -434,30 +434,12 @@ static int
 load_merges(fw_tokenizer *tok, struct jp *j)
 {
 	fw_buf a = FW_BUF_INIT, b = FW_BUF_INIT, raw = FW_BUF_INIT, both = FW_BUF_INIT;
-	size_t rank = 0, count = 0;
+	size_t rank = 0;
 	int rc;
-	const char *save = j->p;
 
-	/* count first so the map is sized once */
-	if ((rc = jp_expect(j, '[')) < 0)
+	/* merges are about as many as vocabulary entries; the map grows if not */
+	if ((rc = tok_merges_init(tok, tok->vmap_mask / 2 + 1)) < 0)
 		goto done;
-	for (int depth = 0; j->p < j->end; j->p++) {
-		if (*j->p == '"') {
-			if ((rc = jp_string(j, NULL)) < 0)
-				goto done;
-			j->p--;
-		} else if (*j->p == '[') {
-			depth++;
-		} else if (*j->p == ']') {
-			if (depth-- == 0)
-				break;
-		} else if (*j->p == ',' && depth == 0) {
-			count++;
-		}
-	}
-	if ((rc = tok_merges_init(tok, count + 1)) < 0)
-		goto done;
-	j->p = save;
 	if ((rc = jp_expect(j, '[')) < 0)
 		goto done;
 	jp_ws(j);
@@ -591,7 +573,7 @@ fw_tokenizer_parse(fw_tokenizer **out, const char *text, size_t len,
 	struct jp j = { text, text, text + len, name ? name : "tokenizer.json" };
 	fw_buf key = FW_BUF_INIT;
 	fw_tokenizer *tok = NULL;
-	int rc, first = 1, more;
+	int rc, first = 1, more, type_seen = 0, vocab_done = 0, merges_done = 0;
 
 	*out = NULL;
 	if ((tok = calloc(1, sizeof(*tok))) == NULL)
@@ -607,6 +589,24 @@ fw_tokenizer_parse(fw_tokenizer **out, const char *text, size_t len,
 			jp_ws(&j);
 			model.p = j.p;
 			while ((mmore = jp_next_key(&j, &mfirst, &key)) == 1) {
+				/* in the usual order (type, vocab, merges) each is read
+				 * where it stands; otherwise it is read after the loop */
+				if (strcmp(key.data, "vocab") == 0 && type_seen && !vocab_done) {
+					jp_ws(&j);
+					vocab.p = j.p;
+					if ((rc = load_vocab(tok, &j)) < 0)
+						goto done;
+					vocab_done = 1;
+					continue;
+				}
+				if (strcmp(key.data, "merges") == 0 && vocab_done && !merges_done) {
+					jp_ws(&j);
+					merges.p = j.p;
+					if ((rc = load_merges(tok, &j)) < 0)
+						goto done;
+					merges_done = 1;
+					continue;
+				}
 				if ((rc = jp_extent(&j, &e)) < 0)
 					goto done;
 				if (strcmp(key.data, "vocab") == 0)
@@ -615,6 +615,8 @@ fw_tokenizer_parse(fw_tokenizer **out, const char *text, size_t len,
 					merges = e;
 				else if ((rc = model_option(tok, &j, key.data, &e)) < 0)
 					goto done;
+				else if (strcmp(key.data, "type") == 0)
+					type_seen = 1;
 			}
 			if ((rc = mmore) < 0)
 				goto done;
@@ -639,10 +641,10 @@ fw_tokenizer_parse(fw_tokenizer **out, const char *text, size_t len,
 		goto done;
 	}
 	j.p = vocab.p;
-	if ((rc = load_vocab(tok, &j)) < 0)
+	if (!vocab_done && (rc = load_vocab(tok, &j)) < 0)
 		goto done;
 	j.p = merges.p;
-	if ((rc = load_merges(tok, &j)) < 0)
+	if (!merges_done && (rc = load_merges(tok, &j)) < 0)
 		goto done;
 	for (int i = 0; i < 4; i++) {
 		struct json_object *v = NULL;

@@ -420,3 +420,30 @@ test_tokenizer_errors(void)
 	fw_buf_release(&out);
 	fw_tokenizer_free(tok);
 }
+
+/* The model's keys in any order: merges before vocab, type last. */
+void
+test_tokenizer_key_order(void)
+{
+	static const char *const docs[] = {
+		"{\"model\": {\"merges\": [\"a b\", \"ab c\"], \"vocab\": {\"a\": 0, \"b\": 1, "
+		"\"c\": 2, \"ab\": 3, \"abc\": 4}, \"type\": \"BPE\"}, \"decoder\": {\"type\": "
+		"\"ByteLevel\"}, \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false}}",
+		"{\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false}, "
+		"\"decoder\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", \"vocab\": "
+		"{\"a\": 0, \"b\": 1, \"c\": 2, \"ab\": 3, \"abc\": 4}, \"merges\": [[\"a\", \"b\"], "
+		"[\"ab\", \"c\"]]}}",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		fw_tokenizer *tok = NULL;
+		fw_ids ids = FW_IDS_INIT;
+		CHECK_OK(fw_tokenizer_parse(&tok, docs[i], strlen(docs[i]), "t"));
+		if (tok == NULL)
+			continue;
+		CHECK_OK(fw_tokenizer_encode(tok, "abcab", 5, 0, &ids));
+		CHECK(ids.n == 2 && ids.v[0] == 4 && ids.v[1] == 3);
+		fw_ids_release(&ids);
+		fw_tokenizer_free(tok);
+	}
+}
