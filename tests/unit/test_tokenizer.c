@@ -447,3 +447,50 @@ test_tokenizer_key_order(void)
 		fw_tokenizer_free(tok);
 	}
 }
+
+/* Split's delimiter behaviours, white-box: the pieces the pre-tokenizer makes
+ * (the JavaScript reference lacks three of them, so these are worked out from
+ * the Rust reference's rules). */
+#include "tokenizer_impl.h"
+
+void
+test_tokenizer_split_behaviors(void)
+{
+	static const struct { const char *behavior; int invert; const char *want; } cases[] = {
+		{ "Removed", 0, "he|o" },
+		{ "Isolated", 0, "he|l|l|o" },
+		{ "MergedWithPrevious", 0, "hel|l|o" },
+		{ "MergedWithNext", 0, "he|l|lo" },
+		{ "Contiguous", 0, "he|ll|o" },
+		{ "Removed", 1, "l|l" },
+		{ "Contiguous", 1, "he|ll|o" },
+		{ "MergedWithPrevious", 1, "he|l|lo" },
+	};
+	char doc[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fw_tokenizer *tok = NULL;
+		struct tok_pieces p = { NULL, 0, 0 };
+		fw_buf got = FW_BUF_INIT;
+		snprintf(doc, sizeof(doc), "{\"pre_tokenizer\": {\"type\": \"Sequence\", "
+		    "\"pretokenizers\": [{\"type\": \"Split\", \"pattern\": {\"String\": \"l\"}, "
+		    "\"behavior\": \"%s\", \"invert\": %s}, {\"type\": \"ByteLevel\", "
+		    "\"add_prefix_space\": false, \"use_regex\": false}]}, \"decoder\": "
+		    "{\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", \"vocab\": "
+		    "{\"h\": 0}, \"merges\": []}}", cases[i].behavior,
+		    cases[i].invert ? "true" : "false");
+		CHECK_OK(fw_tokenizer_parse(&tok, doc, strlen(doc), "split"));
+		if (tok == NULL)
+			continue;
+		CHECK_OK(tok_pretokenize(tok, "hello", 5, &p));
+		for (size_t k = 0; k < p.n; k++)
+			fw_buf_printf(&got, "%s%.*s", k ? "|" : "", (int)p.v[k].len,
+			    "hello" + p.v[k].off);
+		CHECK_MSG(got.data && strcmp(got.data, cases[i].want) == 0,
+		    "%s invert %d: %s, want %s", cases[i].behavior, cases[i].invert,
+		    got.data ? got.data : "", cases[i].want);
+		fw_buf_release(&got);
+		free(p.v);
+		fw_tokenizer_free(tok);
+	}
+}
