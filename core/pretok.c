@@ -183,7 +183,7 @@ tok_pieces_push(struct tok_pieces *p, uint32_t off, uint32_t len, uint32_t prefi
  * gaps included, appended to r. Offsets are relative to subj. */
 static int
 find_matches(fw_tokenizer *tok, const struct tok_pre *pre, pcre2_code *re,
-    const char *subj, size_t n, struct tok_pieces *r)
+    int jit, const char *subj, size_t n, struct tok_pieces *r)
 {
 	size_t start = 0, prev = 0;
 	int rc;
@@ -191,7 +191,9 @@ find_matches(fw_tokenizer *tok, const struct tok_pre *pre, pcre2_code *re,
 	while (start <= n) {
 		size_t ms, me;
 		if (re) {
-			int m = pcre2_match(re, (PCRE2_SPTR)subj, n, start,
+			/* the text is valid UTF-8 (checked once, in encode) */
+			int m = jit ? pcre2_jit_match(re, (PCRE2_SPTR)subj, n, start, 0,
+			    tok->md, NULL) : pcre2_match(re, (PCRE2_SPTR)subj, n, start,
 			    PCRE2_NO_UTF_CHECK, tok->md, NULL);
 			if (m == PCRE2_ERROR_NOMATCH)
 				break;
@@ -308,7 +310,7 @@ run_split(fw_tokenizer *tok, const struct tok_pre *pre, const char *s,
 	int rc;
 
 	r->n = 0;
-	if ((rc = find_matches(tok, pre, pre->re, s + p->off, p->len, r)) < 0)
+	if ((rc = find_matches(tok, pre, pre->re, pre->jit, s + p->off, p->len, r)) < 0)
 		return rc;
 	return apply_behavior(pre, r, p->off, out);
 }
@@ -335,7 +337,7 @@ run_bytelevel(fw_tokenizer *tok, const struct tok_pre *pre, const char *s,
 		n++;
 	}
 	r->n = 0;
-	if ((rc = find_matches(tok, pre, tok->gpt2_re, subj, n, r)) < 0)
+	if ((rc = find_matches(tok, pre, tok->gpt2_re, tok->gpt2_jit, subj, n, r)) < 0)
 		return rc;
 	for (size_t i = 0; i < r->n; i++) {
 		uint32_t off = r->v[i].off, len = r->v[i].len;

@@ -152,7 +152,8 @@ rewrite_pattern(const char *p, size_t n, fw_buf *out)
 }
 
 static int
-compile(fw_tokenizer *tok, const char *pattern, size_t len, pcre2_code **out)
+compile(fw_tokenizer *tok, const char *pattern, size_t len, pcre2_code **out,
+    int *jit)
 {
 	fw_buf pat = FW_BUF_INIT;
 	int err, rc;
@@ -170,7 +171,7 @@ compile(fw_tokenizer *tok, const char *pattern, size_t len, pcre2_code **out)
 		    "does not compile: %s", tok->name, (char *)msg);
 	}
 	/* without JIT (some platforms) pcre2_match interprets: slower, same result */
-	(void)pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE);
+	*jit = pcre2_jit_compile(*out, PCRE2_JIT_COMPLETE) == 0;
 	return 0;
 }
 
@@ -205,7 +206,7 @@ add_split(fw_tokenizer *tok, struct tok_pre *pre, struct json_object *v)
 	if (json_object_object_get_ex(pat, "Regex", &p) &&
 	    json_object_is_type(p, json_type_string))
 		return compile(tok, json_object_get_string(p),
-		    (size_t)json_object_get_string_len(p), &pre->re);
+		    (size_t)json_object_get_string_len(p), &pre->re, &pre->jit);
 	if (json_object_object_get_ex(pat, "String", &p) &&
 	    json_object_is_type(p, json_type_string)) {
 		pre->literal_len = (size_t)json_object_get_string_len(p);
@@ -250,7 +251,8 @@ add_pre(fw_tokenizer *tok, struct json_object *v, int depth)
 	pre->add_prefix_space = bool_field(v, "add_prefix_space", 1);
 	pre->use_regex = bool_field(v, "use_regex", 1);
 	if (pre->use_regex && tok->gpt2_re == NULL)
-		return compile(tok, gpt2_pattern, sizeof(gpt2_pattern) - 1, &tok->gpt2_re);
+		return compile(tok, gpt2_pattern, sizeof(gpt2_pattern) - 1, &tok->gpt2_re,
+		    &tok->gpt2_jit);
 	return 0;
 }
 

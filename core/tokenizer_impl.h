@@ -32,6 +32,7 @@ struct tok_pre {
 	enum tok_pre_kind kind;
 	/* PRE_SPLIT */
 	pcre2_code *re;		/* NULL for a literal String pattern */
+	int jit;		/* re was JIT-compiled */
 	char *literal;
 	size_t literal_len;
 	enum tok_split_behavior behavior;
@@ -112,6 +113,7 @@ struct fw_tokenizer {
 	struct tok_pre pre[8];
 	int npre;
 	pcre2_code *gpt2_re;
+	int gpt2_jit;
 	int ignore_merges;
 
 	/* encode scratch: reused to avoid allocations per call */
