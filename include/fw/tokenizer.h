@@ -146,15 +146,21 @@ const char *const *fw_chat_template_builtins(void);
 
 /*
  * Renders messages (a JSON array of OpenAI-style messages: role "system",
- * "user", "assistant" with optional "tool_calls", "tool") to text, appending
- * to *text, and sets *spans / *nspans to a new array (free with free()) that
- * covers the appended text in order. Errors: FW_EINVALID for a message the
- * template cannot render ("message 3: unknown role 'bot'").
+ * "user", "assistant" with optional "tool_calls" and "reasoning_content",
+ * "tool"; "content" a string, null or absent) to text, appending to *text,
+ * and sets *spans / *nspans to a new array (free with free()) that covers the
+ * appended text in order; span offsets count from the start of text->data.
+ * Adjacent spans differ in flags. Errors: FW_EINVALID for a message the
+ * template cannot render ("message 3: role 'bot' is not in template chatml",
+ * "message 0: 2 tool calls, the template allows 1"), FW_ENOMEM. On failure
+ * *spans is NULL and *text may hold part of the rendering.
  */
 int fw_chat_template_render(fw_span **spans, size_t *nspans,
     const fw_chat_template *t, struct json_object *messages, fw_buf *text);
 
-/* Renders messages and encodes them with tok: appends ids and mask. */
+/* Renders messages and encodes them with tok as one text (see
+ * fw_tokenizer_encode_spans): appends the ids to *ids and one mask byte per id
+ * to *mask. Errors as fw_chat_template_render and fw_tokenizer_encode. */
 int fw_chat_encode(fw_tokenizer *tok, const fw_chat_template *t,
     struct json_object *messages, fw_ids *ids, fw_buf *mask);
 
