@@ -113,7 +113,7 @@ asan: deps
 #   build-fuzz/fuzz_jsonl -max_total_time=60 tests/fuzz/corpus/jsonl
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 fuzz: deps
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
 	@for t in $(FUZZ_TARGETS); do \
 		echo "clang fuzz $$t"; \
 		clang -std=c11 -D_GNU_SOURCE -Iinclude -Icore -Iobjstore $(PKG_CFLAGS) $(FUZZ_FLAGS) \
