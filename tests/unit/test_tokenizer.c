@@ -482,10 +482,11 @@ test_tokenizer_split_behaviors(void)
 		CHECK_OK(fw_tokenizer_parse(&tok, doc, strlen(doc), "split"));
 		if (tok == NULL)
 			continue;
-		CHECK_OK(tok_pretokenize(tok, "hello", 5, &p));
+		const char *text = "hello";
+		CHECK_OK(tok_pretokenize(tok, text, 5, &p));
 		for (size_t k = 0; k < p.n; k++)
 			fw_buf_printf(&got, "%s%.*s", k ? "|" : "", (int)p.v[k].len,
-			    "hello" + p.v[k].off);
+			    text + p.v[k].off);
 		CHECK_MSG(got.data && strcmp(got.data, cases[i].want) == 0,
 		    "%s invert %d: %s, want %s", cases[i].behavior, cases[i].invert,
 		    got.data ? got.data : "", cases[i].want);
