@@ -46,7 +46,14 @@ CORE_SRC := \
 	core/filter_eval.c \
 	core/filter_vec.c \
 	core/filter_stats.c \
-	core/filter_scan.c
+	core/filter_scan.c \
+	core/tokenizer.c \
+	core/tokenizer_json.c \
+	core/tokenizer_encode.c \
+	core/pretok.c \
+	core/bpe.c \
+	core/chat_template.c \
+	core/chat_render.c
 
 GPU_SRC :=
 
@@ -62,7 +69,8 @@ CMD_SRC := \
 	cmd/commit.c \
 	cmd/log.c \
 	cmd/show.c \
-	cmd/cat.c
+	cmd/cat.c \
+	cmd/tokenize.c
 
 UNIT_SRC := \
 	tests/unit/main.c \
@@ -73,12 +81,17 @@ UNIT_SRC := \
 	tests/unit/test_ptree.c \
 	tests/unit/test_store.c \
 	tests/unit/test_import.c \
-	tests/unit/test_filter.c
+	tests/unit/test_filter.c \
+	tests/unit/test_tokenizer.c \
+	tests/unit/test_chat.c
 
-FUZZ_TARGETS := objects jsonl canon filter filter_json
+FUZZ_TARGETS := objects jsonl canon filter filter_json tokenizer_json encode chat_template
+
+# Built-in chat templates, embedded into the library from YAML data.
+TEMPLATES := $(sort $(wildcard core/templates/*.yaml))
 
 LIB_SRC := $(OBJSTORE_SRC) $(CORE_SRC) $(GPU_SRC)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/chat_templates.o
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
@@ -93,6 +106,13 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/chat_templates.c: $(TEMPLATES) scripts/embed_templates.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed_templates.sh $@ $(TEMPLATES)
+
+$(BUILD)/gen/chat_templates.o: $(BUILD)/gen/chat_templates.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libfw.a: $(LIB_OBJ)

@@ -29,6 +29,7 @@ static const struct fw_cmd commands[] = {
 	{ "log", cmd_log, FW_CMD_NEEDS_STORE, "show the history of a corpus" },
 	{ "show", cmd_show, FW_CMD_NEEDS_STORE, "show a version and its totals" },
 	{ "cat", cmd_cat, FW_CMD_NEEDS_STORE, "print records as JSON lines" },
+	{ "tokenize", cmd_tokenize, 0, "encode and decode text with a model's tokenizer" },
 };
 
 static struct fw_store *the_store;
