@@ -38,6 +38,10 @@ CORE_SRC := \
 	core/commit.c \
 	core/read.c \
 	core/rev.c \
+	core/refname.c \
+	core/branch.c \
+	core/tag.c \
+	core/reflog.c \
 	core/log.c \
 	core/import.c \
 	core/import_formats.c \
@@ -62,7 +66,12 @@ CMD_SRC := \
 	cmd/commit.c \
 	cmd/log.c \
 	cmd/show.c \
-	cmd/cat.c
+	cmd/cat.c \
+	cmd/branch.c \
+	cmd/switch.c \
+	cmd/tag.c \
+	cmd/reset.c \
+	cmd/reflog.c
 
 UNIT_SRC := \
 	tests/unit/main.c \

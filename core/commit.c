@@ -639,6 +639,35 @@ st_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Counts a batch of another branch and adds the branch to st->others (kept
+ * sorted, each once). */
+static void
+note_other(fw_stage_status *st, const char *branch)
+{
+	char names[sizeof(st->others)], *save = NULL;
+	const char *parts[64];
+	size_t n = 0, i;
+	fw_buf b = FW_BUF_INIT;
+
+	st->other_segments++;
+	snprintf(names, sizeof(names), "%s", st->others);
+	for (char *t = strtok_r(names, ", ", &save); t && n < 63; t = strtok_r(NULL, ", ", &save)) {
+		if (strcmp(t, branch) == 0)
+			return;
+		parts[n++] = t;
+	}
+	for (i = 0; i < n && strcmp(parts[i], branch) < 0; i++)
+		;
+	memmove(parts + i + 1, parts + i, (n - i) * sizeof(*parts));
+	parts[i] = branch;
+	n++;
+	for (i = 0; i < n; i++)
+		fw_buf_printf(&b, "%s%s", i ? ", " : "", parts[i]);
+	if (b.len < sizeof(st->others))
+		memcpy(st->others, b.data, b.len + 1);
+	fw_buf_release(&b);
+}
+
 int
 fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
 {
@@ -663,8 +692,10 @@ fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
 	    (rc = fw_seg_list(s, corpus, &segs, &nsegs)) < 0)
 		goto done;
 	for (size_t i = 0; i < nsegs; i++) {
-		if (strcmp(segs[i].branch, branch.data) != 0)
+		if (strcmp(segs[i].branch, branch.data) != 0) {
+			note_other(st, segs[i].branch);
 			continue;
+		}
 		st->segments++;
 		if ((rc = fw_seg_scan(&segs[i], st_scan, &c)) < 0)
 			goto done;
