@@ -110,9 +110,11 @@ distance(const char *a, const char *b, size_t cap)
 static int
 close_to(const char *want, const char *have)
 {
-	size_t lw = strlen(want), lh = strlen(have);
+	size_t lw = strlen(want), lh = strlen(have), d = distance(want, have, 2);
 
-	if (distance(want, have, 2) <= 2)
+	/* Within 2 edits, and fewer edits than the shorter name has characters
+	 * ("v4" suggests "v3", not "m"). */
+	if (d <= 2 && d < (lw < lh ? lw : lh))
 		return 1;
 	/* one a prefix of the other, sharing at least 2 characters */
 	return lw >= 2 && lh >= 2 && strncmp(want, have, lw < lh ? lw : lh) == 0;
