@@ -640,31 +640,33 @@ st_cmp(const void *a, const void *b)
 }
 
 /* Counts a batch of another branch and adds the branch to st->others (kept
- * sorted, each once). */
+ * sorted, each once). Names hold no space, so ", " separates them. */
 static void
 note_other(fw_stage_status *st, const char *branch)
 {
-	char names[sizeof(st->others)], *save = NULL;
-	const char *parts[64];
-	size_t n = 0, i;
 	fw_buf b = FW_BUF_INIT;
+	const char *p = st->others;
+	int placed = 0;
 
 	st->other_segments++;
-	snprintf(names, sizeof(names), "%s", st->others);
-	for (char *t = strtok_r(names, ", ", &save); t && n < 63; t = strtok_r(NULL, ", ", &save)) {
-		if (strcmp(t, branch) == 0)
-			return;
-		parts[n++] = t;
+	while (*p) {
+		const char *sep = strstr(p, ", ");
+		size_t n = sep ? (size_t)(sep - p) : strlen(p);
+		int cmp = strncmp(p, branch, n);
+		if (cmp == 0 && branch[n] == '\0')
+			goto done;	/* listed already */
+		if (!placed && cmp > 0) {
+			fw_buf_printf(&b, "%s%s", b.len ? ", " : "", branch);
+			placed = 1;
+		}
+		fw_buf_printf(&b, "%s%.*s", b.len ? ", " : "", (int)n, p);
+		p += n + (sep ? 2 : 0);
 	}
-	for (i = 0; i < n && strcmp(parts[i], branch) < 0; i++)
-		;
-	memmove(parts + i + 1, parts + i, (n - i) * sizeof(*parts));
-	parts[i] = branch;
-	n++;
-	for (i = 0; i < n; i++)
-		fw_buf_printf(&b, "%s%s", i ? ", " : "", parts[i]);
+	if (!placed)
+		fw_buf_printf(&b, "%s%s", b.len ? ", " : "", branch);
 	if (b.len < sizeof(st->others))
 		memcpy(st->others, b.data, b.len + 1);
+done:
 	fw_buf_release(&b);
 }
 
