@@ -36,6 +36,7 @@ committer() {
 	done
 	echo "$commits $locked" >committer.out
 }
+# Round 1, as the issue says: 8 fw add processes of 10,000 records each.
 committer &
 cpid=$!
 pids=
@@ -47,6 +48,7 @@ addfail=0
 for p in $pids; do wait "$p" || addfail=$((addfail + 1)); done
 touch adders.done
 wait "$cpid"
+echo "round 1: $(cut -d' ' -f1 committer.out) commits, $(cut -d' ' -f2 committer.out) retries on the lock"
 expect_eq "every fw add succeeded" "$addfail" 0
 expect_eq "the committer saw nothing unexpected" "$([ -f committer.failed ] && echo failed)" ""
 expect_eq "nothing is left staged" "$("$FW" status live --json | jq '.segments')" 0
@@ -54,8 +56,40 @@ expect_eq "nothing is left staged" "$("$FW" status live --json | jq '.segments')
 expect_eq "80,000 records committed" "$(wc -l <ids)" 80000
 expect_eq "each exactly once" "$(uniq -d ids | wc -l)" 0
 expect_eq "all of them" "$(cat in*.jsonl | jq -r .id | sort | cmp -s - ids && echo same)" same
-expect_eq "at least one commit" "$(test "$(cut -d' ' -f1 committer.out)" -ge 1 && echo yes)" yes
 check "git fsck" git --git-dir=.fw/git fsck
+
+# Round 2: 8 writers each run fw add 10 times (1,000 records each, new ids and
+# updates of round 1's), so that commits land between the batches.
+rm -f adders.done committer.out
+committer &
+cpid=$!
+pids=
+for w in 1 2 3 4 5 6 7 8; do
+	(
+		for b in 0 1 2 3 4 5 6 7 8 9; do
+			awk -v w=$w -v b=$b 'BEGIN { for (i = 0; i < 1000; i++)
+				printf "{\"id\":\"w%d-%05d\",\"reward\":%d}\n", w, (b % 2 ? 10000 : 0) + b * 1000 + i, 9 }' |
+			    "$FW" add live - >/dev/null 2>&1 || exit 1
+		done
+	) &
+	pids="$pids $!"
+done
+addfail=0
+for p in $pids; do wait "$p" || addfail=$((addfail + 1)); done
+touch adders.done
+wait "$cpid"
+commits=$(cut -d' ' -f1 committer.out)
+echo "round 2: $commits commits, $(cut -d' ' -f2 committer.out) retries on the lock"
+expect_eq "round 2: every fw add succeeded" "$addfail" 0
+expect_eq "round 2: the committer saw nothing unexpected" "$([ -f committer.failed ] && echo failed)" ""
+expect_eq "round 2: nothing is left staged" "$("$FW" status live --json | jq '.segments')" 0
+"$FW" cat live | jq -r .id | sort >ids
+# odd batches add ids 10000 + ..., even batches update round 1's ids
+expect_eq "round 2: 120,000 records" "$(wc -l <ids)" 120000
+expect_eq "round 2: each exactly once" "$(uniq -d ids | wc -l)" 0
+expect_eq "round 2: every staged record took effect" "$("$FW" cat live --where 'reward == 9' | wc -l)" 80000
+expect_eq "round 2: commits landed between batches" "$([ "$commits" -ge 2 ] && echo yes)" yes
+check "round 2: git fsck" git --git-dir=.fw/git fsck
 
 # Two commits at the same moment. First deterministically: while one holds
 # the corpus lock, the other fails at once and its batch stays staged.
@@ -83,7 +117,7 @@ wait $p2; r2=$?
 expect_eq "one commit wins" "$(( (r1 == 0) + (r2 == 0) ))" 1
 loser=$([ $r1 -eq 0 ] && cat c2.out || cat c1.out)
 expect_eq "the other fails with a clear message" "$(echo "$loser" | grep -c "another commit of corpus 'live' is running\|nothing staged for live@main")" 1
-expect_eq "the batch was applied once" "$("$FW" cat live | wc -l)" 80002
+expect_eq "the batch was applied once" "$("$FW" cat live | wc -l)" 120002
 expect_eq "nothing staged after" "$("$FW" status live --json | jq .segments)" 0
 expect_eq "one commit more" "$(git --git-dir=.fw/git rev-list --count refs/heads/live/main ^"$head")" 1
 check "git fsck at the end" git --git-dir=.fw/git fsck
