@@ -337,6 +337,21 @@ done:
 	return rc;
 }
 
+/* 1 when rev, holding '@', names a corpus before it ("sft@v3", "dpo@main");
+ * 0 when it is a branch's reflog relative to the corpus ("main@{1}"). */
+static int
+whole_spec(fw_store *s, const char *corpus, const char *rev)
+{
+	size_t n = strcspn(rev, "@");
+	char name[80];
+
+	if (n >= sizeof(name))
+		return 1;
+	memcpy(name, rev, n);
+	name[n] = '\0';
+	return strcmp(name, corpus) == 0 || fw_corpus_exists(s, name) || rev[n + 1] != '{';
+}
+
 int
 fw_rev_resolve_in(fw_store *s, fw_rev *out, const char *corpus, const char *rev)
 {
@@ -347,7 +362,7 @@ fw_rev_resolve_in(fw_store *s, fw_rev *out, const char *corpus, const char *rev)
 		fw_buf_adds(&spec, corpus);
 	else if (rev[0] == '@')
 		fw_buf_printf(&spec, "%s%s", corpus, rev);
-	else if (strchr(rev, '@'))
+	else if (strchr(rev, '@') && whole_spec(s, corpus, rev))
 		fw_buf_adds(&spec, rev);
 	else
 		fw_buf_printf(&spec, "%s@%s", corpus, rev);

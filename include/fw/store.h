@@ -63,9 +63,11 @@ typedef struct fw_rev {
 int fw_rev_resolve(fw_store *s, fw_rev *out, const char *spec);
 
 /* Resolves a revision given relative to a corpus: rev is "REV" (a tag,
- * branch or commit prefix of corpus, with @{N}, ~N, ^N), "@{N}" (the current
- * branch's Nth previous position) or a whole "CORPUS@REV", whose corpus must
- * be corpus. rev NULL or "": the head of the current branch. */
+ * branch or commit prefix of corpus, with @{N}, ~N, ^N: "main~1",
+ * "exp@{2}"), "@{N}" (the current branch's Nth previous position) or a whole
+ * "CORPUS@REV", whose corpus must be corpus (a name before '@' that is a
+ * corpus, or not followed by "{", makes rev whole). rev NULL or "": the head
+ * of the current branch. */
 int fw_rev_resolve_in(fw_store *s, fw_rev *out, const char *corpus, const char *rev);
 
 /* Splits "CORPUS@NAME" into corpus (80 bytes) and name (256 bytes), checking

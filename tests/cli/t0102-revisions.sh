@@ -91,6 +91,9 @@ expect_fail "past the reflog" 1 "sft@exp has 3 positions in its reflog (@{0} to 
 expect_eq "CORPUS@{N}: the current branch's" "$(c sft@{1})" "$(h refs/heads/sft/main~2)"
 expect_eq "CORPUS@{N}~N" "$(c sft@{2}~1)" "$(h refs/heads/sft/main~4)"
 expect_eq "@{N} relative to the corpus, for branch" "$("$FW" branch sft@prev @{1} && c sft@prev)" "$(printf 'created branch sft@prev\n%s' "$(h refs/heads/sft/main~2)")"
+expect_eq "BRANCH@{N} relative to the corpus, for reset" "$("$FW" reset sft@prev exp@{2} >/dev/null && c sft@prev)" "$(h refs/heads/sft/main~3)"
+expect_eq "CORPUS@BRANCH@{N} whole, for reset" "$("$FW" reset sft@prev sft@exp@{0} >/dev/null && c sft@prev)" "$(h refs/heads/sft/main)"
+expect_fail "a whole revision of another corpus" 1 "is of corpus dpo, not sft" "$FW" reset sft@prev dpo@main@{0}
 "$FW" switch sft@main >/dev/null
 expect_fail "@{N} after a tag" 1 "@{N} follows a branch" "$FW" log sft@t1@{1}
 expect_fail "@{x}" 1 "expected @{N}" "$FW" log sft@exp@{x}
