@@ -2,6 +2,7 @@
 #include "fw/error.h"
 #include "fw/store.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 static const char *const usage[] = { "fw switch CORPUS@BRANCH", NULL };
@@ -10,7 +11,7 @@ int
 cmd_switch(int argc, char **argv)
 {
 	const struct fw_opt opts[] = { FW_OPT_TABLE_END };
-	fw_stage_status st;
+	uint64_t waiting = 0;
 	char corpus[80], name[256];
 	char **args;
 	int nargs, rc;
@@ -22,12 +23,11 @@ cmd_switch(int argc, char **argv)
 		return fw_usage_error("switch", usage, "expected one CORPUS@BRANCH");
 	}
 	if ((rc = fw_refspec_split(args[0], "branch", corpus, name)) == 0 &&
-	    (rc = fw_branch_switch(cmd_store(), corpus, name)) == 0) {
+	    (rc = fw_branch_switch(cmd_store(), corpus, name, &waiting)) == 0) {
 		printf("switched %s to branch %s\n", corpus, name);
-		if (fw_stage_status_get(cmd_store(), corpus, &st) == 0 && st.segments)
+		if (waiting)
 			printf("%llu staged batch%s of %s@%s will go into its next commit\n",
-			    (unsigned long long)st.segments, st.segments == 1 ? "" : "es",
-			    corpus, name);
+			    (unsigned long long)waiting, waiting == 1 ? "" : "es", corpus, name);
 	}
 	free(args);
 	return rc < 0 ? fw_fail() : 0;

@@ -99,84 +99,6 @@ done:
 	return rc;
 }
 
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-fw_ref_names(fw_store *s, const char *prefix, char ***out, size_t *nout)
-{
-	git_reference_iterator *it = NULL;
-	fw_buf glob = FW_BUF_INIT;
-	const char *name;
-	char **v = NULL;
-	size_t n = 0;
-	int rc;
-
-	*out = NULL;
-	*nout = 0;
-	fw_buf_printf(&glob, "%s*", prefix);
-	if ((rc = git_reference_iterator_glob_new(&it, s->repo, glob.data)) < 0) {
-		rc = fw_git_error(rc, "cannot list %s", prefix);
-		goto done;
-	}
-	while ((rc = git_reference_next_name(&name, it)) == 0) {
-		const char *short_name = name + strlen(prefix);
-		if (strchr(short_name, '/'))
-			continue;
-		char **nv = realloc(v, (n + 1) * sizeof(*nv));
-		if (nv == NULL || (nv[n] = strdup(short_name)) == NULL) {
-			if (nv)
-				v = nv;
-			rc = fw_error_set(FW_ENOMEM, "out of memory");
-			goto done;
-		}
-		v = nv;
-		n++;
-	}
-	if (rc != GIT_ITEROVER) {
-		rc = fw_git_error(rc, "cannot list %s", prefix);
-		goto done;
-	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), str_cmp);
-	*out = v;
-	*nout = n;
-	v = NULL;
-	n = 0;
-	rc = 0;
-done:
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	git_reference_iterator_free(it);
-	fw_buf_release(&glob);
-	return rc;
-}
-
-void
-fw_ref_names_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-int
-fw_commit_records(fw_store *s, const git_oid *id, uint64_t *records)
-{
-	fw_roots roots;
-	int rc;
-
-	*records = 0;
-	if ((rc = fw_commit_read(s, id, NULL, &roots, NULL)) < 0)
-		return rc;
-	*records = roots.data.empty ? 0 : roots.data.top.count;
-	return 0;
-}
-
 int
 fw_branch_list(fw_store *s, const char *corpus,
     int (*cb)(void *arg, const fw_ref_info *info), void *arg)
@@ -316,7 +238,7 @@ done:
 }
 
 int
-fw_branch_switch(fw_store *s, const char *corpus, const char *name)
+fw_branch_switch(fw_store *s, const char *corpus, const char *name, uint64_t *waiting)
 {
 	fw_buf ref = FW_BUF_INIT, cur = FW_BUF_INIT, old = FW_BUF_INIT, msg = FW_BUF_INIT;
 	fw_buf oldref = FW_BUF_INIT;
@@ -344,6 +266,15 @@ fw_branch_switch(fw_store *s, const char *corpus, const char *name)
 	fw_crash_point("branch switched");
 	rc = 0;
 done:
+	if (rc == 0 && waiting) {
+		fw_seg *segs = NULL;
+		size_t nsegs = 0;
+		*waiting = 0;
+		if (fw_seg_list(s, corpus, &segs, &nsegs) == 0)
+			for (size_t i = 0; i < nsegs; i++)
+				*waiting += strcmp(segs[i].branch, name) == 0;
+		fw_seg_list_free(segs, nsegs);
+	}
 	git_reference_free(r);
 	fw_buf_release(&ref);
 	fw_buf_release(&cur);

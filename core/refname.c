@@ -1,7 +1,7 @@
 /*
  * Branch and tag names: one checker for every command and the resolver, so
- * that a hostile name is refused with a message and never reaches git, and
- * the "did you mean" suggestions for unknown names.
+ * that a hostile name is refused with a message and never reaches git;
+ * listing a corpus's ref names; the "did you mean" suggestions.
  */
 #include "internal.h"
 #include "fw/error.h"
@@ -73,6 +73,71 @@ fw_refspec_split(const char *spec, const char *kind, char corpus[80], char name[
 		return rc;
 	snprintf(name, 256, "%s", at + 1);
 	return 0;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+fw_ref_names(fw_store *s, const char *prefix, char ***out, size_t *nout)
+{
+	git_reference_iterator *it = NULL;
+	fw_buf glob = FW_BUF_INIT;
+	const char *name;
+	char **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	fw_buf_printf(&glob, "%s*", prefix);
+	if ((rc = git_reference_iterator_glob_new(&it, s->repo, glob.data)) < 0) {
+		rc = fw_git_error(rc, "cannot list %s", prefix);
+		goto done;
+	}
+	while ((rc = git_reference_next_name(&name, it)) == 0) {
+		const char *short_name = name + strlen(prefix);
+		if (strchr(short_name, '/'))
+			continue;
+		char **nv = realloc(v, (n + 1) * sizeof(*nv));
+		if (nv == NULL || (nv[n] = strdup(short_name)) == NULL) {
+			if (nv)
+				v = nv;
+			rc = fw_error_set(FW_ENOMEM, "out of memory");
+			goto done;
+		}
+		v = nv;
+		n++;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = fw_git_error(rc, "cannot list %s", prefix);
+		goto done;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), str_cmp);
+	*out = v;
+	*nout = n;
+	v = NULL;
+	n = 0;
+	rc = 0;
+done:
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	git_reference_iterator_free(it);
+	fw_buf_release(&glob);
+	return rc;
+}
+
+void
+fw_ref_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* Levenshtein distance, capped: anything over cap reads cap + 1. */

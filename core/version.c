@@ -259,3 +259,16 @@ done:
 	fw_buf_release(&ib);
 	return rc;
 }
+
+int
+fw_commit_records(fw_store *s, const git_oid *id, uint64_t *records)
+{
+	fw_roots roots;
+	int rc;
+
+	*records = 0;
+	if ((rc = fw_commit_read(s, id, NULL, &roots, NULL)) < 0)
+		return rc;
+	*records = roots.data.empty ? 0 : roots.data.top.count;
+	return 0;
+}

@@ -107,8 +107,9 @@ int fw_branch_list(fw_store *s, const char *corpus,
  * unless force, when no other branch or tag of the corpus reaches its head. */
 int fw_branch_delete(fw_store *s, const char *corpus, const char *name, int force);
 /* Makes name the corpus's current branch. Staged batches stay with the
- * branch they were staged on. */
-int fw_branch_switch(fw_store *s, const char *corpus, const char *name);
+ * branch they were staged on; *waiting (may be NULL) receives the number of
+ * batches staged on name (read from segment headers only). */
+int fw_branch_switch(fw_store *s, const char *corpus, const char *name, uint64_t *waiting);
 /* Moves branch name to rev (compare-and-swap against its position when read);
  * the old position stays in the branch's reflog. old_commit/new_commit
  * (FW_OID_HEXSZ + 1 bytes each, may be NULL) receive both positions. */
