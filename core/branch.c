@@ -12,37 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Refuses a corpus that does not exist and a name already used by a branch
- * or a tag (one would hide the other: tags resolve first). */
-static int
-check_new_name(fw_store *s, const char *corpus, const char *name, const char *kind)
-{
-	fw_buf ref = FW_BUF_INIT;
-	git_reference *r = NULL;
-	int rc;
-
-	if ((rc = fw_corpus_name_check(corpus)) < 0 || (rc = fw_refname_check(kind, name)) < 0)
-		return rc;
-	if (!fw_corpus_exists(s, corpus))
-		return fw_error_set(FW_ENOTFOUND, "no corpus '%s' (see 'fw corpus list')", corpus);
-	fw_ref_branch(&ref, corpus, name);
-	if (git_reference_lookup(&r, s->repo, ref.data) == 0) {
-		rc = fw_error_set(FW_EEXISTS, "%s@%s exists already as a branch", corpus, name);
-		goto done;
-	}
-	fw_ref_tag(&ref, corpus, name);
-	if (git_reference_lookup(&r, s->repo, ref.data) == 0) {
-		rc = fw_error_set(FW_EEXISTS, "%s@%s exists already as a tag%s", corpus, name,
-		    strcmp(kind, "tag") == 0 ? "; a tag never moves (delete it first)" : "");
-		goto done;
-	}
-	rc = 0;
-done:
-	git_reference_free(r);
-	fw_buf_release(&ref);
-	return rc;
-}
-
 /* Checks corpus and name and that the branch exists; its ref name in ref. */
 static int
 existing_branch(fw_store *s, const char *corpus, const char *name, fw_buf *ref, git_oid *head)
@@ -77,7 +46,7 @@ fw_branch_create(fw_store *s, const char *corpus, const char *name, const char *
 	git_oid id;
 	int rc;
 
-	if ((rc = check_new_name(s, corpus, name, "branch")) < 0 ||
+	if ((rc = fw_refname_available(s, corpus, name, "branch")) < 0 ||
 	    (rc = fw_rev_resolve_in(s, &at, corpus, rev)) < 0)
 		goto done;
 	git_oid_fromstr(&id, at.commit);

@@ -76,6 +76,10 @@ int fw_ref_commit(fw_store *s, const char *name, git_oid *out);
 /* 1 when commit belongs to corpus (its first-parent root is the root of the
  * corpus's current branch), 0 when not, <0 on error. */
 int fw_commit_in_corpus(fw_store *s, const char *corpus, const git_oid *commit);
+/* 0 when corpus exists and name (checked with fw_refname_check, kind
+ * "branch" or "tag") is neither a branch nor a tag of it: one would hide the
+ * other, tags resolving first. FW_EEXISTS, FW_ENOTFOUND, FW_EINVALID. */
+int fw_refname_available(fw_store *s, const char *corpus, const char *name, const char *kind);
 /* Appends "; did you mean CORPUS@X, ...?" to msg when branch or tag names of
  * corpus are close to name (edit distance <= 2, or one a prefix of the other). */
 void fw_refname_suggest(fw_store *s, const char *corpus, const char *name, fw_buf *msg);

@@ -140,6 +140,38 @@ fw_ref_names_free(char **v, size_t n)
 	free(v);
 }
 
+int
+fw_refname_available(fw_store *s, const char *corpus, const char *name, const char *kind)
+{
+	fw_buf ref = FW_BUF_INIT;
+	git_reference *r = NULL;
+	int rc;
+
+	if ((rc = fw_corpus_name_check(corpus)) < 0 || (rc = fw_refname_check(kind, name)) < 0)
+		return rc;
+	if (!fw_corpus_exists(s, corpus))
+		return fw_error_set(FW_ENOTFOUND, "no corpus '%s' (see 'fw corpus list')", corpus);
+	fw_ref_branch(&ref, corpus, name);
+	if (git_reference_lookup(&r, s->repo, ref.data) == 0) {
+		rc = fw_error_set(FW_EEXISTS, "%s@%s exists already as a branch%s", corpus, name,
+		    strcmp(kind, "tag") == 0 ? "; a tag of that name would hide it" : "");
+		goto done;
+	}
+	fw_ref_tag(&ref, corpus, name);
+	if (git_reference_lookup(&r, s->repo, ref.data) == 0) {
+		rc = strcmp(kind, "tag") == 0 ?
+		    fw_error_set(FW_EEXISTS, "tag %s@%s exists already; a tag never moves "
+		    "(make a new tag, or delete this one first)", corpus, name) :
+		    fw_error_set(FW_EEXISTS, "%s@%s exists already as a tag", corpus, name);
+		goto done;
+	}
+	rc = 0;
+done:
+	git_reference_free(r);
+	fw_buf_release(&ref);
+	return rc;
+}
+
 /* Levenshtein distance, capped: anything over cap reads cap + 1. */
 static size_t
 distance(const char *a, const char *b, size_t cap)

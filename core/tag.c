@@ -18,29 +18,13 @@ fw_tag_create(fw_store *s, const char *corpus, const char *name, const char *rev
 	fw_buf ref = FW_BUF_INIT, tagname = FW_BUF_INIT, msg = FW_BUF_INIT, log = FW_BUF_INIT;
 	git_signature *sig = NULL;
 	git_object *target = NULL;
-	git_reference *r = NULL, *existing = NULL;
+	git_reference *r = NULL;
 	git_oid cid, tid;
 	fw_rev at;
 	int rc;
 
-	if ((rc = fw_corpus_name_check(corpus)) < 0 || (rc = fw_refname_check("tag", name)) < 0)
+	if ((rc = fw_refname_available(s, corpus, name, "tag")) < 0)
 		goto done;
-	if (!fw_corpus_exists(s, corpus)) {
-		rc = fw_error_set(FW_ENOTFOUND, "no corpus '%s' (see 'fw corpus list')", corpus);
-		goto done;
-	}
-	fw_ref_tag(&ref, corpus, name);
-	if (git_reference_lookup(&existing, s->repo, ref.data) == 0) {
-		rc = fw_error_set(FW_EEXISTS, "tag %s@%s exists already; a tag never moves "
-		    "(make a new tag, or delete this one first)", corpus, name);
-		goto done;
-	}
-	fw_ref_branch(&ref, corpus, name);
-	if (git_reference_lookup(&existing, s->repo, ref.data) == 0) {
-		rc = fw_error_set(FW_EEXISTS, "%s@%s exists already as a branch; a tag of that "
-		    "name would hide it", corpus, name);
-		goto done;
-	}
 	if ((rc = fw_rev_resolve_in(s, &at, corpus, rev)) < 0)
 		goto done;
 	git_oid_fromstr(&cid, at.commit);
@@ -77,7 +61,6 @@ fw_tag_create(fw_store *s, const char *corpus, const char *name, const char *rev
 	rc = 0;
 done:
 	git_reference_free(r);
-	git_reference_free(existing);
 	git_object_free(target);
 	git_signature_free(sig);
 	fw_buf_release(&ref);
