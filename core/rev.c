@@ -196,36 +196,37 @@ printable(char *buf, size_t size, const char *spec)
 }
 
 int
-fw_rev_resolve(fw_store *s, fw_rev *out, const char *spec)
+fw_rev_resolve(fw_store *s, fw_rev *out, const char *raw)
 {
+	/* messages show the revision without its control characters */
 	char shown[221];
-	const char *at = strchr(spec, '@'), *p;
+	const char *spec = printable(shown, sizeof(shown), raw);
+	const char *at = strchr(raw, '@'), *p;
 	fw_buf ref = FW_BUF_INIT, base = FW_BUF_INIT, msg = FW_BUF_INIT;
 	git_oid id;
 	int rc = 0, found = 0, is_branch = 0, has_reflog = 0;
 	size_t nth = 0;
 
 	memset(out, 0, sizeof(*out));
-	size_t clen = at ? (size_t)(at - spec) : strcspn(spec, "~^");
+	size_t clen = at ? (size_t)(at - raw) : strcspn(raw, "~^");
 	if (clen == 0 || clen >= sizeof(out->corpus)) {
 		rc = fw_error_set(FW_EINVALID, "bad revision '%s': expected CORPUS[@REV]", spec);
 		goto done;
 	}
-	memcpy(out->corpus, spec, clen);
+	memcpy(out->corpus, raw, clen);
 	if ((rc = fw_corpus_name_check(out->corpus)) < 0)
 		goto done;
 	if (!fw_corpus_exists(s, out->corpus)) {
 		rc = fw_error_set(FW_ENOTFOUND, "no corpus '%s' (see 'fw corpus list')", out->corpus);
 		goto done;
 	}
-	p = at ? at + 1 : spec + clen;
+	p = at ? at + 1 : raw + clen;
 	if (at && *p != '{') {
 		size_t blen = strcspn(p, "~^@");
 		fw_buf_add(&base, p, blen);
 		p += blen;
 		if ((rc = fw_refname_check("revision", base.data)) < 0) {
-			rc = fw_error_wrap(rc, "bad revision '%s'",
-			    printable(shown, sizeof(shown), spec));
+			rc = fw_error_wrap(rc, "bad revision '%s'", spec);
 			goto done;
 		}
 		if (*p == '@' && p[1] != '{') {
@@ -294,7 +295,8 @@ fw_rev_resolve(fw_store *s, fw_rev *out, const char *spec)
 		char op = *p++;
 		long n = 1;
 		if (op != '~' && op != '^') {
-			rc = fw_error_set(FW_EINVALID, "bad revision '%s' at '%s'", spec, p - 1);
+			rc = fw_error_set(FW_EINVALID, "bad revision '%s' at '%c'", spec,
+			    (unsigned char)p[-1] < 0x20 || p[-1] == 0x7f ? '?' : p[-1]);
 			goto done;
 		}
 		if (isdigit((unsigned char)*p)) {

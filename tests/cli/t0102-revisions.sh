@@ -133,6 +133,9 @@ expect_eq "at least 15 hostile names" "$([ $n -ge 15 ] && echo yes)" yes
 expect_eq "no ref written for a hostile name" "$($G for-each-ref | md5sum; ls -R .fw/git/refs .fw/git/logs | md5sum)" "$refs_before"
 expect_fail "control characters are not echoed" 1 "control character 0x01 at byte 1" "$FW" branch "sft@$ctl"
 expect_eq "the message holds no control character" "$(tr -d '\n' <"$T/.err" | tr -d '[:print:]' | wc -c)" 0
+esc=$(printf '\033[31m')
+expect_fail "a control character after ~ is not echoed" 1 "bad revision 'sft~?\[31m' at '?'" "$FW" log "sft~$esc"
+expect_eq "no escape in that message" "$(tr -d '\n' <"$T/.err" | tr -d '[:print:]' | wc -c)" 0
 expect_fail "a long name says its length" 1 "it has 201 bytes, at most 200" "$FW" tag "sft@$long"
 expect_eq "200 bytes are fine" "$("$FW" branch "sft@$(echo "$long" | cut -c1-200)" | cut -c1-25)" "created branch sft@xxxxxx"
 expect_fail "hostile REV is refused too" 1 "bad revision" "$FW" branch sft@ok "main:x"
