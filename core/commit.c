@@ -41,6 +41,28 @@ phase(const char *what, double *t)
 	*t = n;
 }
 
+/*
+ * Test hook: with FW_TEST_PAUSE_BEFORE_MOVE=PATH, a commit about to move its
+ * branch creates PATH.ready and waits (at most 30 s) until PATH.go exists, so
+ * that a test can move the branch meanwhile and see the compare-and-swap fail.
+ */
+static void
+test_pause(void)
+{
+	const char *path = getenv("FW_TEST_PAUSE_BEFORE_MOVE");
+	char name[4096];
+	int fd;
+
+	if (path == NULL || *path == '\0')
+		return;
+	snprintf(name, sizeof(name), "%s.ready", path);
+	if ((fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0666)) >= 0)
+		close(fd);
+	snprintf(name, sizeof(name), "%s.go", path);
+	for (int i = 0; i < 3000 && access(name, F_OK) != 0; i++)
+		usleep(10000);
+}
+
 struct op {
 	uint64_t hash;		/* first 8 bytes of SHA-256(id), big-endian */
 	uint32_t seq;		/* order of arrival */
@@ -546,6 +568,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		goto done;
 	fw_crash_point("objects flushed");
 	phase("commit, flush", &t0);
+	test_pause();
 	fw_buf_reset(&msg);
 	fw_buf_printf(&msg, "commit: %s", o->message ? o->message : "");
 	if ((rc = git_reference_create_matching(&newref, s->repo, ref.data, &cid, 1, &head,

@@ -120,5 +120,23 @@ expect_eq "the other fails with a clear message" "$(echo "$loser" | grep -c "ano
 expect_eq "the batch was applied once" "$("$FW" cat live | wc -l)" 120002
 expect_eq "nothing staged after" "$("$FW" status live --json | jq .segments)" 0
 expect_eq "one commit more" "$(git --git-dir=.fw/git rev-list --count refs/heads/live/main ^"$head")" 1
+# A reset while a commit runs: the commit's compare-and-swap fails, it says
+# so, and its data stays staged (FW_TEST_PAUSE_BEFORE_MOVE holds the commit
+# just before it moves the branch until the test says go).
+printf '{"id":"y1"}\n' >y.jsonl
+"$FW" add live y.jsonl >/dev/null
+before=$(git --git-dir=.fw/git rev-parse refs/heads/live/main)
+FW_TEST_PAUSE_BEFORE_MOVE=$T/pause "$FW" commit live -m racing >c3.out 2>&1 &
+p3=$!
+i=0
+while [ ! -f "$T/pause.ready" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+"$FW" reset live@main main~1 >/dev/null
+touch "$T/pause.go"
+wait $p3; r3=$?
+expect_eq "the commit lost the race" "$r3" 1
+expect_eq "and says why" "$(cat c3.out)" "fw: live@main moved while committing; staged data stays staged, commit again"
+expect_eq "the reset stands" "$(git --git-dir=.fw/git rev-parse refs/heads/live/main)" "$(git --git-dir=.fw/git rev-parse "$before~1")"
+expect_eq "the batch is still staged" "$("$FW" status live --json | jq -c '[.segments,.add]')" "[1,1]"
+expect_eq "committing again applies it" "$("$FW" commit live -m again >/dev/null && "$FW" cat live --id y1)" '{"id":"y1"}'
 check "git fsck at the end" git --git-dir=.fw/git fsck
 finish
