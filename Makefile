@@ -38,6 +38,10 @@ CORE_SRC := \
 	core/commit.c \
 	core/read.c \
 	core/rev.c \
+	core/refname.c \
+	core/branch.c \
+	core/tag.c \
+	core/reflog.c \
 	core/log.c \
 	core/import.c \
 	core/import_formats.c \
@@ -70,7 +74,12 @@ CMD_SRC := \
 	cmd/log.c \
 	cmd/show.c \
 	cmd/cat.c \
-	cmd/tokenize.c
+	cmd/tokenize.c \
+	cmd/branch.c \
+	cmd/switch.c \
+	cmd/tag.c \
+	cmd/reset.c \
+	cmd/reflog.c
 
 UNIT_SRC := \
 	tests/unit/main.c \
@@ -83,7 +92,8 @@ UNIT_SRC := \
 	tests/unit/test_import.c \
 	tests/unit/test_filter.c \
 	tests/unit/test_tokenizer.c \
-	tests/unit/test_chat.c
+	tests/unit/test_chat.c \
+	tests/unit/test_refname.c
 
 FUZZ_TARGETS := objects jsonl canon filter filter_json tokenizer_json encode chat_template
 

@@ -29,6 +29,11 @@ static const struct fw_cmd commands[] = {
 	{ "log", cmd_log, FW_CMD_NEEDS_STORE, "show the history of a corpus" },
 	{ "show", cmd_show, FW_CMD_NEEDS_STORE, "show a version and its totals" },
 	{ "cat", cmd_cat, FW_CMD_NEEDS_STORE, "print records as JSON lines" },
+	{ "branch", cmd_branch, FW_CMD_NEEDS_STORE, "create, list and delete branches" },
+	{ "switch", cmd_switch, FW_CMD_NEEDS_STORE, "change a corpus's current branch" },
+	{ "tag", cmd_tag, FW_CMD_NEEDS_STORE, "name a version for good" },
+	{ "reset", cmd_reset, FW_CMD_NEEDS_STORE, "move a branch to another version" },
+	{ "reflog", cmd_reflog, FW_CMD_NEEDS_STORE, "show where a branch has been, and deletions" },
 	{ "tokenize", cmd_tokenize, 0, "encode and decode text with a model's tokenizer" },
 };
 

@@ -1,6 +1,9 @@
 #include "cmd.h"
 #include "fw/error.h"
+#include "fw/json.h"
 #include "fw/store.h"
+
+#include <string.h>
 
 #include <stdlib.h>
 
@@ -20,26 +23,37 @@ one(void *arg, const char *corpus)
 	if ((rc = fw_stage_status_get(cmd_store(), corpus, &st)) < 0)
 		return rc;
 	if (a->json) {
-		printf("{\"corpus\":\"%s\",\"branch\":\"%s\",\"segments\":%llu,\"add\":%llu,"
-		    "\"replace\":%llu,\"delete\":%llu,\"patch\":%llu,\"ignored\":%llu}\n",
-		    corpus, st.branch, (unsigned long long)st.segments,
+		fw_buf b = FW_BUF_INIT;
+		fw_buf_printf(&b, "{\"corpus\":\"%s\",\"branch\":", corpus);
+		fw_json_quote(&b, st.branch, strlen(st.branch));
+		fw_buf_printf(&b, ",\"segments\":%llu,\"add\":%llu,"
+		    "\"replace\":%llu,\"delete\":%llu,\"patch\":%llu,\"ignored\":%llu,"
+		    "\"other_segments\":%llu}",
+		    (unsigned long long)st.segments,
 		    (unsigned long long)st.add, (unsigned long long)st.replace,
 		    (unsigned long long)st.remove, (unsigned long long)st.patch,
-		    (unsigned long long)st.ignored);
+		    (unsigned long long)st.ignored, (unsigned long long)st.other_segments);
+		printf("%s\n", b.data);
+		fw_buf_release(&b);
 		return 0;
 	}
 	if (st.segments == 0) {
 		printf("%s@%s: nothing staged\n", corpus, st.branch);
-		return 0;
+	} else {
+		a->any = 1;
+		printf("%s@%s: %llu to add, %llu to replace, %llu to delete, %llu to patch",
+		    corpus, st.branch, (unsigned long long)st.add, (unsigned long long)st.replace,
+		    (unsigned long long)st.remove, (unsigned long long)st.patch);
+		if (st.ignored)
+			printf(", %llu ignored (not in the corpus)", (unsigned long long)st.ignored);
+		printf(" (%llu staged batch%s)\n", (unsigned long long)st.segments,
+		    st.segments == 1 ? "" : "es");
 	}
-	a->any = 1;
-	printf("%s@%s: %llu to add, %llu to replace, %llu to delete, %llu to patch", corpus,
-	    st.branch, (unsigned long long)st.add, (unsigned long long)st.replace,
-	    (unsigned long long)st.remove, (unsigned long long)st.patch);
-	if (st.ignored)
-		printf(", %llu ignored (not in the corpus)", (unsigned long long)st.ignored);
-	printf(" (%llu staged batch%s)\n", (unsigned long long)st.segments,
-	    st.segments == 1 ? "" : "es");
+	/* Staged batches belong to the branch they were staged on. */
+	if (st.other_segments)
+		printf("  (%llu batch%s staged on other branches: %s)\n",
+		    (unsigned long long)st.other_segments, st.other_segments == 1 ? "" : "es",
+		    st.others);
 	return 0;
 }
 

@@ -41,6 +41,28 @@ phase(const char *what, double *t)
 	*t = n;
 }
 
+/*
+ * Test hook: with FW_TEST_PAUSE_BEFORE_MOVE=PATH, a commit about to move its
+ * branch creates PATH.ready and waits (at most 30 s) until PATH.go exists, so
+ * that a test can move the branch meanwhile and see the compare-and-swap fail.
+ */
+static void
+test_pause(void)
+{
+	const char *path = getenv("FW_TEST_PAUSE_BEFORE_MOVE");
+	char name[4096];
+	int fd;
+
+	if (path == NULL || *path == '\0')
+		return;
+	snprintf(name, sizeof(name), "%s.ready", path);
+	if ((fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0666)) >= 0)
+		close(fd);
+	snprintf(name, sizeof(name), "%s.go", path);
+	for (int i = 0; i < 3000 && access(name, F_OK) != 0; i++)
+		usleep(10000);
+}
+
 struct op {
 	uint64_t hash;		/* first 8 bytes of SHA-256(id), big-endian */
 	uint32_t seq;		/* order of arrival */
@@ -536,6 +558,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		goto done;
 	fw_crash_point("objects flushed");
 	phase("commit, flush", &t0);
+	test_pause();
 	fw_buf_reset(&msg);
 	fw_buf_printf(&msg, "commit: %s", o->message ? o->message : "");
 	if ((rc = git_reference_create_matching(&newref, s->repo, ref.data, &cid, 1, &head,
@@ -629,6 +652,37 @@ st_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Counts a batch of another branch and adds the branch to st->others (kept
+ * sorted, each once). Names hold no space, so ", " separates them. */
+static void
+note_other(fw_stage_status *st, const char *branch)
+{
+	fw_buf b = FW_BUF_INIT;
+	const char *p = st->others;
+	int placed = 0;
+
+	st->other_segments++;
+	while (*p) {
+		const char *sep = strstr(p, ", ");
+		size_t n = sep ? (size_t)(sep - p) : strlen(p);
+		int cmp = strncmp(p, branch, n);
+		if (cmp == 0 && branch[n] == '\0')
+			goto done;	/* listed already */
+		if (!placed && cmp > 0) {
+			fw_buf_printf(&b, "%s%s", b.len ? ", " : "", branch);
+			placed = 1;
+		}
+		fw_buf_printf(&b, "%s%.*s", b.len ? ", " : "", (int)n, p);
+		p += n + (sep ? 2 : 0);
+	}
+	if (!placed)
+		fw_buf_printf(&b, "%s%s", b.len ? ", " : "", branch);
+	if (b.len < sizeof(st->others))
+		memcpy(st->others, b.data, b.len + 1);
+done:
+	fw_buf_release(&b);
+}
+
 int
 fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
 {
@@ -653,8 +707,10 @@ fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
 	    (rc = fw_seg_list(s, corpus, &segs, &nsegs)) < 0)
 		goto done;
 	for (size_t i = 0; i < nsegs; i++) {
-		if (strcmp(segs[i].branch, branch.data) != 0)
+		if (strcmp(segs[i].branch, branch.data) != 0) {
+			note_other(st, segs[i].branch);
 			continue;
+		}
 		st->segments++;
 		if ((rc = fw_seg_scan(&segs[i], st_scan, &c)) < 0)
 			goto done;

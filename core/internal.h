@@ -82,7 +82,39 @@ int fw_commit_write(fw_store *s, git_oid *out, const fw_schema *schema,
     const fw_roots *roots, const char *message, const git_oid *parents,
     size_t nparents);
 
+/* The signature of new commits and tags: FW_AUTHOR_NAME, FW_AUTHOR_EMAIL
+ * (defaults $USER, fw@localhost), dated FW_NOW or now. */
+int fw_signature(git_signature **out);
+/* The name and email of that signature (borrowed from the environment). */
+void fw_ident(const char **name, const char **email);
+
+/* The id of the commit a ref name leads to (through symbolic refs and tags);
+ * a libgit2 error code otherwise. */
+int fw_ref_commit(fw_store *s, const char *name, git_oid *out);
+/* 1 when commit belongs to corpus (its first-parent root is the root of the
+ * corpus's current branch), 0 when not, <0 on error. */
+int fw_commit_in_corpus(fw_store *s, const char *corpus, const git_oid *commit);
+/* 0 when corpus exists and name (checked with fw_refname_check, kind
+ * "branch" or "tag") is neither a branch nor a tag of it: one would hide the
+ * other, tags resolving first. FW_EEXISTS, FW_ENOTFOUND, FW_EINVALID. */
+int fw_refname_available(fw_store *s, const char *corpus, const char *name, const char *kind);
+/* Appends "; did you mean CORPUS@X, ...?" to msg when branch or tag names of
+ * corpus are close to name (edit distance <= 2, or one a prefix of the other). */
+void fw_refname_suggest(fw_store *s, const char *corpus, const char *name, fw_buf *msg);
+/* Records an event (message) in the corpus's store log, the reflog of
+ * refs/fw/log/CORPUS, whose position becomes id. */
+int fw_storelog_append(fw_store *s, const char *corpus, const git_oid *id, const char *message);
+
+/* The names after prefix ("refs/heads/CORPUS/") of the refs under it, one
+ * level deep, sorted; free with fw_ref_names_free. */
+int fw_ref_names(fw_store *s, const char *prefix, char ***out, size_t *nout);
+void fw_ref_names_free(char **v, size_t n);
+/* The record count of a version (from its DATA file; no data is read). */
+int fw_commit_records(fw_store *s, const git_oid *id, uint64_t *records);
+
 /* Ref names. */
+int fw_ref_tag(fw_buf *out, const char *corpus, const char *tag);
+int fw_ref_storelog(fw_buf *out, const char *corpus);
 int fw_ref_branch(fw_buf *out, const char *corpus, const char *branch);
 int fw_ref_current(fw_buf *out, const char *corpus);
 

@@ -171,6 +171,15 @@ fw_store_open(fw_store **out, const char *dir)
 		rc = fw_git_error(rc, "cannot open %s", p);
 		goto fail;
 	}
+	/* Reflog entries (branch moves, the store log) name fw's author too. */
+	{
+		const char *name, *email;
+		fw_ident(&name, &email);
+		if ((rc = git_repository_set_ident(s->repo, name, email)) < 0) {
+			rc = fw_git_error(rc, "cannot set the reflog identity");
+			goto fail;
+		}
+	}
 	snprintf(p, sizeof(p), "%s/objects", s->dir);
 	if ((rc = fw_objstore_open_local(&s->os, p)) < 0)
 		goto fail;
@@ -210,6 +219,20 @@ fw_ref_branch(fw_buf *out, const char *corpus, const char *branch)
 {
 	fw_buf_reset(out);
 	return fw_buf_printf(out, "refs/heads/%s/%s", corpus, branch);
+}
+
+int
+fw_ref_tag(fw_buf *out, const char *corpus, const char *tag)
+{
+	fw_buf_reset(out);
+	return fw_buf_printf(out, "refs/tags/%s/%s", corpus, tag);
+}
+
+int
+fw_ref_storelog(fw_buf *out, const char *corpus)
+{
+	fw_buf_reset(out);
+	return fw_buf_printf(out, "refs/fw/log/%s", corpus);
 }
 
 int

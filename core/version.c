@@ -168,17 +168,25 @@ done:
 	return rc;
 }
 
-static int
-signature(git_signature **out)
+void
+fw_ident(const char **name, const char **email)
 {
-	const char *name = getenv("FW_AUTHOR_NAME"), *email = getenv("FW_AUTHOR_EMAIL");
+	*name = getenv("FW_AUTHOR_NAME");
+	*email = getenv("FW_AUTHOR_EMAIL");
+	if (!*name || !**name)
+		*name = getenv("USER") && *getenv("USER") ? getenv("USER") : "fw";
+	if (!*email || !**email)
+		*email = "fw@localhost";
+}
+
+int
+fw_signature(git_signature **out)
+{
+	const char *name, *email;
 	const char *now = getenv("FW_NOW");
 	int rc;
 
-	if (!name || !*name)
-		name = getenv("USER") && *getenv("USER") ? getenv("USER") : "fw";
-	if (!email || !*email)
-		email = "fw@localhost";
+	fw_ident(&name, &email);
 	if (now && *now)
 		rc = git_signature_new(out, name, email,
 		    (git_time_t)(strtoull(now, NULL, 10) / 1000000000ull), 0);
@@ -232,7 +240,7 @@ fw_commit_write(fw_store *s, git_oid *out, const fw_schema *schema,
 			rc = fw_git_error(rc, "cannot read the parent commit");
 			goto done;
 		}
-	if ((rc = signature(&sig)) < 0)
+	if ((rc = fw_signature(&sig)) < 0)
 		goto done;
 	if ((rc = git_commit_create(out, s->repo, NULL, sig, sig, "UTF-8", message, tree,
 	    nparents, (const git_commit **)pc)) < 0) {
@@ -250,4 +258,17 @@ done:
 	fw_buf_release(&db);
 	fw_buf_release(&ib);
 	return rc;
+}
+
+int
+fw_commit_records(fw_store *s, const git_oid *id, uint64_t *records)
+{
+	fw_roots roots;
+	int rc;
+
+	*records = 0;
+	if ((rc = fw_commit_read(s, id, NULL, &roots, NULL)) < 0)
+		return rc;
+	*records = roots.data.empty ? 0 : roots.data.top.count;
+	return 0;
 }

@@ -128,8 +128,26 @@ run fw log live --oneline
 say "fw show live@main~1 | tail -n 4"
 fw show live@main~1 | tail -n 4
 
+section "branches and tags: review on a branch, promote, pin, roll back"
+run fw tag live@v1 -m "first reviewed import"
+run fw branch live@cleanup
+run fw switch live@cleanup
+printf '{"id":"demo/hand-written","reward":1.0}\n' >fix.jsonl
+run fw add live fix.jsonl --patch
+run fw commit live -m "cleanup: reward the hand-written run"
+run fw switch live@main
+run fw status live
+run fw reset live@main live@cleanup
+run fw tag live@v2 -m "after cleanup"
+run fw tag --list live
+run fw reflog live@main
+run fw reset live@main live@main@{1}
+say "fw cat live@v2 --id demo/hand-written   # a tag never moves"
+fw cat live@v2 --id demo/hand-written | short 1
+run fw branch --list live
+
 section "the git side: every version is a git commit"
-run git --git-dir=.fw/git log --all --oneline
+run git --git-dir=.fw/git log --graph --all --oneline --decorate
 run git --git-dir=.fw/git ls-tree refs/heads/live/main
 say "git --git-dir=.fw/git show refs/heads/live/main:DATA"
 git --git-dir=.fw/git show refs/heads/live/main:DATA

@@ -62,6 +62,92 @@ typedef struct fw_rev {
  * candidates: FW_ENOTFOUND, FW_EAMBIGUOUS, FW_EINVALID. */
 int fw_rev_resolve(fw_store *s, fw_rev *out, const char *spec);
 
+/* Resolves a revision given relative to a corpus: rev is "REV" (a tag,
+ * branch or commit prefix of corpus, with @{N}, ~N, ^N: "main~1",
+ * "exp@{2}"), "@{N}" (the current branch's Nth previous position) or a whole
+ * "CORPUS@REV", whose corpus must be corpus (a name before '@' that is a
+ * corpus, or not followed by "{", makes rev whole). rev NULL or "": the head
+ * of the current branch. */
+int fw_rev_resolve_in(fw_store *s, fw_rev *out, const char *corpus, const char *rev);
+
+/* Splits "CORPUS@NAME" into corpus (80 bytes) and name (256 bytes), checking
+ * both names (fw_corpus_name_check, fw_refname_check with kind "branch" or
+ * "tag"). FW_EINVALID when there is no '@' or a name is refused. */
+int fw_refspec_split(const char *spec, const char *kind, char corpus[80], char name[256]);
+
+/* --- branches and tags --- */
+
+/*
+ * 0 when name may name a branch or tag (kind: "branch" or "tag", used in the
+ * message); FW_EINVALID naming the rule otherwise. Refused: empty names, more
+ * than 200 bytes, control characters, space, and any of ~ ^ : ? * [ \ / @,
+ * "..", a leading '-' or '.', a trailing '.' or ".lock", and whatever git's
+ * git_reference_name_is_valid refuses. Never passes a refused name to git.
+ */
+int fw_refname_check(const char *kind, const char *name);
+
+typedef struct fw_ref_info {
+	char name[256];
+	char commit[FW_OID_HEXSZ + 1];	/* the commit it names */
+	int current;			/* branches: the corpus's current branch */
+	uint64_t records;		/* records of that version */
+	char *message;			/* tags: the tag's message (borrowed) */
+	int64_t time;			/* tags: when it was made (seconds) */
+} fw_ref_info;
+
+/* Creates branch name of corpus at rev (fw_rev_resolve_in; NULL: the head of
+ * the current branch). FW_EEXISTS when a branch or tag has that name. Writes
+ * one ref and no data. */
+int fw_branch_create(fw_store *s, const char *corpus, const char *name, const char *rev);
+/* Calls cb for each branch of corpus in name order (info borrowed). */
+int fw_branch_list(fw_store *s, const char *corpus,
+    int (*cb)(void *arg, const fw_ref_info *info), void *arg);
+/* Deletes a branch, recording its last position in the corpus's store log
+ * (fw_reflog_deleted). Refused (FW_ECONFLICT) for the current branch, and,
+ * unless force, when no other branch or tag of the corpus reaches its head. */
+int fw_branch_delete(fw_store *s, const char *corpus, const char *name, int force);
+/* Makes name the corpus's current branch. Staged batches stay with the
+ * branch they were staged on; *waiting (may be NULL) receives the number of
+ * batches staged on name (read from segment headers only). */
+int fw_branch_switch(fw_store *s, const char *corpus, const char *name, uint64_t *waiting);
+/* Moves branch name to rev (compare-and-swap against its position when read);
+ * the old position stays in the branch's reflog. old_commit/new_commit
+ * (FW_OID_HEXSZ + 1 bytes each, may be NULL) receive both positions. */
+int fw_branch_reset(fw_store *s, const char *corpus, const char *name, const char *rev,
+    char *old_commit, char *new_commit);
+
+/* Creates the annotated tag name of corpus on rev (NULL: the current head)
+ * with message (NULL or "": "tag CORPUS@NAME"). Tags never move: FW_EEXISTS
+ * when the tag (or a branch of that name) exists. */
+int fw_tag_create(fw_store *s, const char *corpus, const char *name, const char *rev,
+    const char *message);
+/* Calls cb for each tag of corpus in name order. */
+int fw_tag_list(fw_store *s, const char *corpus,
+    int (*cb)(void *arg, const fw_ref_info *info), void *arg);
+/* Deletes a tag; the deletion (tag object and commit) is recorded first in
+ * the corpus's store log. */
+int fw_tag_delete(fw_store *s, const char *corpus, const char *name);
+
+/* --- reflogs --- */
+
+typedef struct fw_reflog_entry {
+	size_t index;			/* 0: the newest */
+	char old_commit[FW_OID_HEXSZ + 1];	/* all zeros when created */
+	char new_commit[FW_OID_HEXSZ + 1];
+	char who[256];			/* "Name <email>" */
+	int64_t time;			/* seconds since the epoch */
+	const char *message;		/* borrowed for the callback */
+} fw_reflog_entry;
+
+/* Calls cb for the positions of corpus's branch (NULL: the current branch),
+ * newest first, at most n (0: all). */
+int fw_reflog_branch(fw_store *s, const char *corpus, const char *branch, size_t n,
+    int (*cb)(void *arg, const fw_reflog_entry *e), void *arg);
+/* Calls cb for the corpus's store log, newest first: deletions of branches
+ * and tags (new_commit is the deleted ref's object: a tag object for tags). */
+int fw_reflog_deleted(fw_store *s, const char *corpus, size_t n,
+    int (*cb)(void *arg, const fw_reflog_entry *e), void *arg);
+
 /* --- staging --- */
 
 typedef struct fw_stage_opts {
@@ -88,8 +174,11 @@ typedef struct fw_stage_status {
 	char branch[256];
 	uint64_t segments;
 	uint64_t add, replace, remove, patch, ignored;
+	uint64_t other_segments;	/* batches staged on other branches */
+	char others[512];		/* their branches, ", "-separated, sorted */
 } fw_stage_status;
-/* What is staged for the corpus's current branch (ids counted once each). */
+/* What is staged for the corpus's current branch (ids counted once each),
+ * and how many batches wait on other branches. */
 int fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st);
 
 /* --- commits --- */
