@@ -74,5 +74,6 @@ int fw_json_quote_cmd(fw_buf *b, const char *s);
 int cmd_read_file(const char *path, char **out);
 /* A progress callback for long work: writes to stderr when it is a terminal. */
 void cmd_progress(void *arg, uint64_t done, uint64_t total);
+void cmd_progress_records(void *arg, uint64_t done, uint64_t total);
 void cmd_progress_end(void);
 #endif

@@ -37,7 +37,10 @@ cmd_commit(int argc, char **argv)
 	co.message = message;
 	co.trailers = trailers.v;
 	co.ntrailers = (size_t)trailers.n;
+	co.progress = cmd_progress_records;
+	co.progress_arg = "commit";
 	rc = fw_commit(cmd_store(), &res, args[0], &co);
+	cmd_progress_end();
 	if (rc == 0) {
 		if (json)
 			printf("{\"commit\":\"%s\",\"records\":%llu,\"added\":%llu,\"replaced\":%llu,"

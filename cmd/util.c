@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int
 fw_json_quote_cmd(fw_buf *b, const char *s)
@@ -40,27 +41,58 @@ cmd_read_file(const char *path, char **out)
 	return 0;
 }
 
-static uint64_t progress_last;
+/* Progress goes to standard error when it is a terminal, at most ten times
+ * a second, on one line that the next message overwrites. */
+static struct timespec progress_at;
+static int progress_shown;
+
+static int
+progress_due(void)
+{
+	struct timespec now;
+
+	if (!cmd_stderr_tty())
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (progress_shown && (now.tv_sec - progress_at.tv_sec) * 1000000000L +
+	    (now.tv_nsec - progress_at.tv_nsec) < 100000000L)
+		return 0;
+	progress_at = now;
+	progress_shown = 1;
+	return 1;
+}
 
 void
 cmd_progress(void *arg, uint64_t done, uint64_t total)
 {
 	const char *what = arg;
 
-	if (!cmd_stderr_tty() || done - progress_last < (8u << 20))
+	if (!progress_due())
 		return;
-	progress_last = done;
 	if (total)
-		fprintf(stderr, "\r%s: %3d%% (%llu MB of %llu MB)", what, (int)(100.0 * done / total),
+		fprintf(stderr, "\r%s: %3d%% (%llu of %llu MB)\033[K", what,
+		    (int)(100.0 * (double)done / (double)total),
 		    (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
 	else
-		fprintf(stderr, "\r%s: %llu MB", what, (unsigned long long)(done >> 20));
+		fprintf(stderr, "\r%s: %llu MB\033[K", what, (unsigned long long)(done >> 20));
+}
+
+void
+cmd_progress_records(void *arg, uint64_t done, uint64_t total)
+{
+	const char *what = arg;
+
+	if (!progress_due())
+		return;
+	fprintf(stderr, "\r%s: %3d%% (%llu of %llu records)\033[K", what,
+	    total ? (int)(100.0 * (double)done / (double)total) : 100,
+	    (unsigned long long)done, (unsigned long long)total);
 }
 
 void
 cmd_progress_end(void)
 {
-	if (cmd_stderr_tty() && progress_last)
+	if (progress_shown && cmd_stderr_tty())
 		fprintf(stderr, "\r\033[K");
-	progress_last = 0;
+	progress_shown = 0;
 }

@@ -525,7 +525,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	/* iedits are in hash order already */
 	{
 		fw_data_ctx dctx = { .os = s->os, .schema = &c.schema,
-		    .edit_record = edit_record, .arg = &c };
+		    .edit_record = edit_record, .arg = &c, .progress = o->progress,
+		    .progress_arg = o->progress_arg, .total = nd };
 		fw_ptree dt, it;
 		fw_pool *pool = NULL;
 		pthread_mutex_init(&dctx.decode_mu, NULL);

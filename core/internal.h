@@ -193,6 +193,11 @@ typedef struct fw_data_ctx {
 	_Atomic uint64_t columns_reused, columns_written;
 	/* Guards the lazy column decoding of old row groups shared by builders. */
 	pthread_mutex_t decode_mu;
+	/* Progress: records in row groups built so far, of total. */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+	_Atomic uint64_t built;
+	uint64_t total;
 } fw_data_ctx;
 
 /* --- the id index --- */

@@ -540,6 +540,12 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 	out->bytes = bytes;
 	out->stored = stored + kstored + sstored + hstored;
 	out->nent = (uint32_t)n;
+	if (ctx->progress) {
+		uint64_t done_rows = ctx->built += n;
+		pthread_mutex_lock(&ctx->decode_mu);
+		ctx->progress(ctx->progress_arg, done_rows, ctx->total);
+		pthread_mutex_unlock(&ctx->decode_mu);
+	}
 	rc = 0;
 done:
 	if (recs)

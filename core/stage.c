@@ -145,6 +145,8 @@ fw_record_canon(fw_buf *out, const fw_field *f, size_t n)
 struct add_ctx {
 	const fw_schema *schema;
 	int patch;
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
 	FILE *f;
 	const char *path;
 	uint64_t records;
@@ -356,6 +358,16 @@ done:
 	return rc;
 }
 
+/* The importer hands its own arg to callbacks; the caller's progress has its own. */
+static void
+add_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct add_ctx *c = arg;
+
+	if (c->progress)
+		c->progress(c->progress_arg, done, total);
+}
+
 static int
 add_sink(void *arg, const char *bytes, size_t len, size_t nrecords)
 {
@@ -486,12 +498,14 @@ fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
 		goto done;
 	c.schema = &schema;
 	c.patch = o->patch;
+	c.progress = o->progress;
+	c.progress_arg = o->progress_arg;
 	c.f = w.f;
 	c.path = w.tmp;
 	for (size_t i = 0; i < nfiles; i++) {
 		fw_import_opts io = { .format = o->format, .threads = o->threads,
 		    .map = add_map, .map_text = add_map_text, .sink = add_sink,
-		    .progress = o->progress, .arg = &c };
+		    .progress = o->progress ? add_progress : NULL, .arg = &c };
 		fw_import_stats st;
 		if ((rc = fw_import_file(&st, files[i], &io)) < 0)
 			goto done;

@@ -187,6 +187,10 @@ typedef struct fw_commit_opts {
 	const char *message;
 	const char *const *trailers;	/* "Key: value" lines, may be NULL */
 	size_t ntrailers;
+	/* Optional: records written so far of the total to write; called from
+	 * the threads that build row groups, one at a time. */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
 } fw_commit_opts;
 
 typedef struct fw_commit_result {
