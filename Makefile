@@ -46,7 +46,11 @@ CORE_SRC := \
 	core/filter_eval.c \
 	core/filter_vec.c \
 	core/filter_stats.c \
-	core/filter_scan.c
+	core/filter_scan.c \
+	core/reach.c \
+	core/fsck.c \
+	core/gc.c \
+	core/stats.c
 
 GPU_SRC :=
 
@@ -62,7 +66,10 @@ CMD_SRC := \
 	cmd/commit.c \
 	cmd/log.c \
 	cmd/show.c \
-	cmd/cat.c
+	cmd/cat.c \
+	cmd/stats.c \
+	cmd/fsck.c \
+	cmd/gc.c
 
 UNIT_SRC := \
 	tests/unit/main.c \

@@ -29,6 +29,9 @@ static const struct fw_cmd commands[] = {
 	{ "log", cmd_log, FW_CMD_NEEDS_STORE, "show the history of a corpus" },
 	{ "show", cmd_show, FW_CMD_NEEDS_STORE, "show a version and its totals" },
 	{ "cat", cmd_cat, FW_CMD_NEEDS_STORE, "print records as JSON lines" },
+	{ "stats", cmd_stats, FW_CMD_NEEDS_STORE, "show figures of a version" },
+	{ "fsck", cmd_fsck, FW_CMD_NEEDS_STORE, "check every reachable object" },
+	{ "gc", cmd_gc, FW_CMD_NEEDS_STORE, "remove unreachable objects" },
 };
 
 static struct fw_store *the_store;
