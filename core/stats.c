@@ -418,7 +418,8 @@ fw_stats_compute(fw_store *s, fw_stats *out, const fw_rev *rev, const fw_filter 
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
 	}
-	out->stored = roots.data.top.stored;
+	out->stored = (roots.data.empty ? 0 : roots.data.top.stored) +
+	    (roots.index.empty ? 0 : roots.index.top.stored);
 	if (!where) {
 		out->records = roots.data.top.count;
 		out->bytes = roots.data.top.bytes;

@@ -37,7 +37,7 @@ typedef struct fw_stats_source {
 typedef struct fw_stats {
 	uint64_t records;	/* records (selected by the filter, with one) */
 	uint64_t bytes;		/* their record bytes (see fw-store(5)) */
-	uint64_t stored;	/* stored bytes of the whole version */
+	uint64_t stored;	/* stored bytes of the whole version (data and index) */
 	uint64_t groups, groups_read, groups_skipped;	/* row groups */
 	fw_stats_column *cols;	/* in schema order */
 	size_t ncols;
