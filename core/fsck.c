@@ -474,11 +474,12 @@ check_version(void *arg, const git_oid *commit, const char *label, int err)
 	fw_schema schema;
 	fw_roots roots;
 	struct info *d = NULL, *ix = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[GIT_OID_HEXSZ + 1], subj[GIT_OID_HEXSZ + 16];
 	int rc;
 
 	f->label = label;
 	git_oid_tostr(hex, sizeof(hex), commit);
+	snprintf(subj, sizeof(subj), "version %s", hex);
 	if (err < 0) {
 		problem(f, NULL, "ref", "%s", fw_error_last());
 		return 0;
@@ -486,12 +487,12 @@ check_version(void *arg, const git_oid *commit, const char *label, int err)
 	f->res->commits++;
 	if ((rc = fw_reach_is_version(f->s, commit)) <= 0) {
 		if (rc < 0)
-			problem(f, NULL, "commit", "%s: %s", hex, fw_error_last());
+			problem(f, NULL, subj, "%s", fw_error_last());
 		return 0;
 	}
 	f->res->versions++;
 	if (fw_commit_read(f->s, commit, &schema, &roots, NULL) < 0) {
-		problem(f, NULL, "version", "%s: %s", hex, fw_error_last());
+		problem(f, NULL, subj, "%s", fw_error_last());
 		return 0;
 	}
 	fw_schema_release(&schema);
@@ -504,7 +505,7 @@ check_version(void *arg, const git_oid *commit, const char *label, int err)
 		struct info *x;
 		if (r->empty) {
 			if (r->top.count || r->top.bytes || r->top.stored)
-				problem(f, NULL, "version", "%s: %s has no root but counts", hex, names[k]);
+				problem(f, NULL, subj, "%s has no root but counts", names[k]);
 			continue;
 		}
 		if ((rc = check_tree(f, ts[k], &r->top.oid, r->height, &x)) < 0)
@@ -514,11 +515,11 @@ check_version(void *arg, const git_oid *commit, const char *label, int err)
 			continue;
 		if (r->height > 0 && x->nent < 2)
 			problem(f, &x->oid, ts[k]->node_type, "a root with one child (%s of %s)",
-			    names[k], hex);
+			    names[k], subj);
 		if (x->count != r->top.count || x->bytes != r->top.bytes ||
 		    x->stored != r->top.stored || memcmp(x->last, r->top.key, ts[k]->klen) != 0)
-			problem(f, NULL, "version", "%s: %s says %llu records, %llu bytes, %llu "
-			    "stored, the tree has %llu, %llu, %llu%s", hex, names[k],
+			problem(f, NULL, subj, "%s says %llu records, %llu bytes, %llu "
+			    "stored, the tree has %llu, %llu, %llu%s", names[k],
 			    (unsigned long long)r->top.count, (unsigned long long)r->top.bytes,
 			    (unsigned long long)r->top.stored, (unsigned long long)x->count,
 			    (unsigned long long)x->bytes, (unsigned long long)x->stored,
@@ -530,8 +531,8 @@ check_version(void *arg, const git_oid *commit, const char *label, int err)
 	    (!roots.index.empty && (ix == NULL || !ix->ok)))
 		return 0;	/* already reported */
 	if (dn != in || ds != is) {
-		problem(f, NULL, "version", "%s: the id index (%llu entries) and the data tree "
-		    "(%llu records) do not hold the same row keys", hex, (unsigned long long)in,
+		problem(f, NULL, subj, "the id index (%llu entries) and the data tree "
+		    "(%llu records) do not hold the same row keys", (unsigned long long)in,
 		    (unsigned long long)dn);
 		name_missing(f, &roots);
 	}
