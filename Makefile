@@ -80,7 +80,8 @@ UNIT_SRC := \
 	tests/unit/test_ptree.c \
 	tests/unit/test_store.c \
 	tests/unit/test_import.c \
-	tests/unit/test_filter.c
+	tests/unit/test_filter.c \
+	tests/unit/test_maint.c
 
 FUZZ_TARGETS := objects jsonl canon filter filter_json
 

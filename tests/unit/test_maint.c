@@ -1,0 +1,133 @@
+/* fw fsck's boundary check: an id index cut with other constants holds the
+ * right entries in the right order, yet fsck must name it. */
+#include "harness.h"
+#include "internal.h"
+#include "fw/error.h"
+#include "fw/maint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lines {
+	int n, boundary;
+	char first[512];
+};
+
+static void
+report(void *arg, const char *line)
+{
+	struct lines *l = arg;
+
+	if (l->n++ == 0)
+		snprintf(l->first, sizeof(l->first), "%s", line);
+	if (strstr(line, "boundary rule") != NULL)
+		l->boundary++;
+}
+
+struct entries {
+	fw_objstore *os;
+	fw_ptree_edit *e;
+	size_t n, cap;
+};
+
+static int
+take_leaf(void *arg, const fw_ptree_child *leaf)
+{
+	struct entries *x = arg;
+	uint8_t *keys;
+	uint64_t *vals;
+	uint32_t n;
+	int rc = fw_ixl_read(x->os, &leaf->oid, &n, &keys, &vals);
+
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < n; i++) {
+		if (x->n == x->cap) {
+			x->cap = x->cap ? x->cap * 2 : 1024;
+			x->e = realloc(x->e, x->cap * sizeof(*x->e));
+		}
+		memset(&x->e[x->n], 0, sizeof(x->e[0]));
+		memcpy(x->e[x->n].key, keys + (size_t)i * 8, 8);
+		x->e[x->n].op = FW_EDIT_PUT;
+		x->e[x->n].size = 16;
+		x->e[x->n].ref = (int64_t)vals[i];
+		x->n++;
+	}
+	free(keys);
+	free(vals);
+	return 0;
+}
+
+void
+test_fsck_boundaries(void)
+{
+	const char *dir = t_tmpdir();
+	char file[512];
+	fw_store *s;
+	fw_rev rev;
+	fw_schema schema;
+	fw_roots roots, bad;
+	git_oid head, cid;
+	git_reference *ref = NULL;
+	fw_ptree t;
+	fw_stage_result sr;
+	fw_stage_opts so = { 0 };
+	fw_commit_opts co = { "v1", NULL, 0 };
+	fw_commit_result cr;
+	fw_fsck_result fr;
+	struct lines l = { 0, 0, "" };
+	fw_fsck_opts fo = { 1, report, &l };
+	struct entries x = { 0 };
+	const char *files[1] = { file };
+
+	CHECK_OK(fw_store_init(dir));
+	CHECK_OK(fw_store_open(&s, dir));
+	CHECK_OK(fw_corpus_create(s, "c", NULL));
+	snprintf(file, sizeof(file), "%s/a.jsonl", dir);
+	FILE *f = fopen(file, "w");
+	for (int i = 0; i < 3000; i++)
+		fprintf(f, "{\"id\":\"r%d\",\"reward\":%d}\n", i, i % 3);
+	fclose(f);
+	CHECK_OK(fw_stage_add(s, &sr, "c", files, 1, &so));
+	CHECK_OK(fw_commit(s, &cr, "c", &co));
+
+	CHECK_OK(fw_fsck(s, &fo, &fr));
+	CHECK_INT(fr.problems, 0);
+	CHECK_INT(l.n, 0);
+
+	/* The same index entries, cut into leaves of 64 to 256 bytes. */
+	CHECK_OK(fw_rev_resolve(s, &rev, "c"));
+	CHECK_OK(git_oid_fromstr(&head, rev.commit));
+	CHECK_OK(fw_commit_read(s, &head, &schema, &roots, NULL));
+	fw_index_tree_init(&t, s->os, s->os);
+	x.os = s->os;
+	CHECK_OK(fw_ptree_walk_leaves(&t, &roots.index, NULL, NULL, take_leaf, &x));
+	CHECK_INT(x.n, 3000);
+	t.leaf_shape.min = 64;
+	t.leaf_shape.max = 256;
+	t.leaf_shape.lambda = 96;
+	fw_ptree_root empty;
+	memset(&empty, 0, sizeof(empty));
+	empty.empty = 1;
+	bad = roots;
+	CHECK_OK(fw_ptree_apply(&t, &bad.index, &empty, x.e, x.n));
+	CHECK_INT(bad.index.top.count, 3000);
+	CHECK_OK(fw_objstore_flush(s->os));
+	CHECK_OK(fw_commit_write(s, &cid, &schema, &bad, "bad index", &head, 1));
+	CHECK_OK(git_reference_create(&ref, s->repo, "refs/heads/c/bad", &cid, 0, NULL));
+	git_reference_free(ref);
+
+	/* Keys, counts and the agreement with the data tree are all right:
+	 * only the boundaries are wrong, and fsck says so. */
+	memset(&l, 0, sizeof(l));
+	CHECK_OK(fw_fsck(s, &fo, &fr));
+	CHECK_MSG(fr.problems > 0 && l.boundary > 0, "%llu problems, first: %s",
+	    (unsigned long long)fr.problems, l.first);
+	CHECK_MSG(strstr(l.first, "in c@bad") != NULL, "%s", l.first);
+	CHECK_MSG(strstr(l.first, "not hold the same") == NULL, "%s", l.first);
+
+	fw_schema_release(&schema);
+	free(x.e);
+	fw_store_close(s);
+}
