@@ -249,6 +249,20 @@ check_rowgroup(struct fsck *f, struct info *x)
 			rc = 0;
 			continue;
 		}
+		if (!f->o->full) {
+			/* the row count from the column's header, without decoding it */
+			fw_rd rd;
+			uint8_t v8;
+			uint64_t rows = 0;
+			fw_rd_init(&rd, b.data, b.len);
+			if (fw_rd_u8(&rd, &v8) < 0 || fw_rd_u8(&rd, &v8) < 0 ||
+			    fw_rd_varint(&rd, &rows) < 0 || rows != rg.n) {
+				problem(f, &col->oid, "col", "column '%s' has %llu rows, its row group %u",
+				    col->name, (unsigned long long)rows, rg.n);
+				rc = 0;
+			}
+			continue;
+		}
 		if (fw_column_decode(&dec, col->name, col->type, b.data, b.len) < 0) {
 			problem(f, &col->oid, "col", "%s", fw_error_last());
 			rc = 0;
@@ -258,7 +272,7 @@ check_rowgroup(struct fsck *f, struct info *x)
 			problem(f, &col->oid, "col", "column '%s' has %u rows, its row group %u",
 			    col->name, dec.n, rg.n);
 			rc = 0;
-		} else if (f->o->full) {
+		} else {
 			fw_column_stats(&dec, &st);
 			if (st.count != col->st.count || st.nulls != col->st.nulls ||
 			    st.bytes != col->st.bytes || st.kinds != col->st.kinds ||
