@@ -59,6 +59,8 @@ struct local {
 	uint64_t tmpoff;
 	struct pending *p;	/* open addressing by id */
 	size_t cap, n;
+	int *retired;		/* descriptors of packs gc removed, closed at the end */
+	size_t nretired;
 };
 
 static uint64_t
@@ -256,6 +258,33 @@ packs_scan(struct local *l)
 	return rc;
 }
 
+/* Drops the loaded packs whose files are gone. Called with mu held. */
+static void
+forget_removed_packs(struct local *l)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < l->npacks; i++) {
+		struct stat st;
+		if (fstat(l->packs[i].fd, &st) == 0 && st.st_nlink == 0) {
+			/* another thread may be reading through the descriptor
+			 * (local_get reads outside the lock): keep it open */
+			int *nr = realloc(l->retired, (l->nretired + 1) * sizeof(*nr));
+			if (nr == NULL) {
+				l->packs[w++] = l->packs[i];
+				continue;
+			}
+			l->retired = nr;
+			l->retired[l->nretired++] = l->packs[i].fd;
+			free(l->packs[i].name);
+			free(l->packs[i].entries);
+			continue;
+		}
+		l->packs[w++] = l->packs[i];
+	}
+	l->npacks = w;
+}
+
 /* --- the pack being written --- */
 
 static size_t
@@ -342,6 +371,17 @@ local_has(void *be, const fw_oid *id, uint64_t *size)
 
 	pthread_mutex_lock(&l->mu);
 	found = find_packed(l, id, &fd, &off, &len);
+	if (found && fd != l->tmpfd && fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		/*
+		 * fw gc removed this pack since it was loaded (a commit opens the
+		 * store before it takes its corpus lock, and gc may run in that
+		 * gap). Its objects still read through the open descriptor, but
+		 * one that gc dropped as unreachable must not count as present,
+		 * or the commit would refer to it without writing it.
+		 */
+		forget_removed_packs(l);
+		found = packs_scan(l) == 0 && find_packed(l, id, &fd, &off, &len);
+	}
 	pthread_mutex_unlock(&l->mu);
 	if (found) {
 		if (size)
@@ -673,6 +713,9 @@ local_close(void *be)
 		free(l->packs[i].entries);
 	}
 	free(l->packs);
+	for (size_t i = 0; i < l->nretired; i++)
+		close(l->retired[i]);
+	free(l->retired);
 	free(l->p);
 	pthread_mutex_destroy(&l->mu);
 	free(l->dir);

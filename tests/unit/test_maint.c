@@ -131,3 +131,76 @@ test_fsck_boundaries(void)
 	free(x.e);
 	fw_store_close(s);
 }
+
+/*
+ * A process that loaded the pack list before fw gc removed a pack must not
+ * count that pack's objects as present: a commit opens the store before it
+ * takes its corpus lock, and would otherwise refer to an object gc dropped
+ * without writing it again.
+ */
+void
+test_gc_stale_pack_list(void)
+{
+	const char *dir = t_tmpdir();
+	char file[512];
+	const char *files[1] = { file };
+	fw_store *a, *b, *c;
+	fw_rev rev;
+	fw_roots roots;
+	git_oid head;
+	fw_buf obj = FW_BUF_INIT;
+	fw_oid id;
+	fw_stage_result sr;
+	fw_stage_opts so = { 0 };
+	fw_commit_opts co = { "v1", NULL, 0 };
+	fw_commit_result cr;
+	fw_gc_opts go = { 0, 0 };
+	fw_objstore_gc_result gr;
+	uint64_t reachable;
+	git_reference *ref = NULL;
+
+	CHECK_OK(fw_store_init(dir));
+	CHECK_OK(fw_store_open(&a, dir));
+	CHECK_OK(fw_corpus_create(a, "c", NULL));
+	snprintf(file, sizeof(file), "%s/a.jsonl", dir);
+	FILE *f = fopen(file, "w");
+	for (int i = 0; i < 50; i++)
+		fprintf(f, "{\"id\":\"g%d\",\"reward\":%d}\n", i, i);
+	fclose(f);
+	CHECK_OK(fw_stage_add(a, &sr, "c", files, 1, &so));
+	CHECK_OK(fw_commit(a, &cr, "c", &co));
+	CHECK_OK(fw_rev_resolve(a, &rev, "c"));
+	CHECK_OK(git_oid_fromstr(&head, rev.commit));
+	CHECK_OK(fw_commit_read(a, &head, NULL, &roots, NULL));
+	CHECK_INT(roots.data.height, 0);
+	CHECK_OK(fw_obj_get(a->os, &obj, &roots.data.top.oid, "rg"));
+	fw_store_close(a);
+
+	/* Make v1 garbage: main goes back to the first version, and the
+	 * reflogs that remember v1 are dropped. */
+	CHECK_OK(fw_store_open(&a, dir));	/* loads the pack list now */
+	CHECK_OK(fw_store_open(&b, dir));
+	git_oid first;
+	git_commit *cm = NULL;
+	CHECK_OK(git_commit_lookup(&cm, b->repo, &head));
+	git_oid_cpy(&first, git_commit_parent_id(cm, 0));
+	git_commit_free(cm);
+	CHECK_OK(git_reference_create(&ref, b->repo, "refs/heads/c/main", &first, 1, NULL));
+	git_reference_free(ref);
+	CHECK_OK(git_reflog_delete(b->repo, "refs/heads/c/main"));
+	CHECK_OK(git_reflog_delete(b->repo, "refs/fw/current/c"));
+	CHECK_OK(fw_gc(b, &go, &gr, &reachable));
+	CHECK_MSG(gr.objects_freed > 0 && gr.packs_removed == 1, "%llu freed, %llu packs removed",
+	    (unsigned long long)gr.objects_freed, (unsigned long long)gr.packs_removed);
+
+	/* a still holds the old pack list: the row group must be written again */
+	CHECK_INT(fw_obj_put(a->os, &id, NULL, "rg", obj.data, obj.len), 1);
+	CHECK(fw_oid_cmp(&id, &roots.data.top.oid) == 0);
+	CHECK_OK(fw_objstore_flush(a->os));
+	CHECK_OK(fw_store_open(&c, dir));
+	CHECK_INT(fw_obj_has(c->os, &id), 1);
+	fw_store_close(c);
+	fw_store_close(a);
+	fw_store_close(b);
+	fw_buf_release(&obj);
+}
