@@ -204,3 +204,99 @@ test_gc_stale_pack_list(void)
 	fw_store_close(b);
 	fw_buf_release(&obj);
 }
+
+/* A row group header whose statistics lie about a column: only fsck --full,
+ * which decodes the columns, can see it. */
+void
+test_fsck_full_statistics(void)
+{
+	const char *dir = t_tmpdir();
+	char file[512];
+	const char *files[1] = { file };
+	fw_store *s;
+	fw_rev rev;
+	fw_schema schema;
+	fw_roots roots, bad;
+	git_oid head, cid;
+	git_reference *ref = NULL;
+	fw_stage_result sr;
+	fw_stage_opts so = { 0 };
+	fw_commit_opts co = { "v1", NULL, 0 };
+	fw_commit_result cr;
+	fw_fsck_result fr;
+	struct lines l;
+	fw_fsck_opts fo = { 0, report, &l };
+	fw_rg rg;
+	fw_buf b = FW_BUF_INIT;
+	uint64_t oldsize = 0, newsize = 0;
+
+	CHECK_OK(fw_store_init(dir));
+	CHECK_OK(fw_store_open(&s, dir));
+	CHECK_OK(fw_corpus_create(s, "c", NULL));
+	snprintf(file, sizeof(file), "%s/a.jsonl", dir);
+	FILE *f = fopen(file, "w");
+	for (int i = 0; i < 50; i++)
+		fprintf(f, "{\"id\":\"s%d\",\"reward\":%d}\n", i, i);
+	fclose(f);
+	CHECK_OK(fw_stage_add(s, &sr, "c", files, 1, &so));
+	CHECK_OK(fw_commit(s, &cr, "c", &co));
+	CHECK_OK(fw_rev_resolve(s, &rev, "c"));
+	CHECK_OK(git_oid_fromstr(&head, rev.commit));
+	CHECK_OK(fw_commit_read(s, &head, &schema, &roots, NULL));
+	CHECK_INT(roots.data.height, 0);
+
+	/* the header again, the reward maximum raised by one */
+	CHECK_OK(fw_rg_load(s->os, &rg, &roots.data.top.oid, 0));
+	fw_buf_addc(&b, 1);
+	fw_buf_add_varint(&b, rg.n);
+	fw_buf_add(&b, rg.keys_oid.id, 32);
+	fw_buf_add_varint(&b, rg.keys_stored);
+	fw_buf_add(&b, rg.sizes_oid.id, 32);
+	fw_buf_add_varint(&b, rg.sizes_stored);
+	fw_buf_add_varint(&b, rg.ncols);
+	for (size_t k = 0; k < rg.ncols; k++) {
+		fw_colstats st = rg.cols[k].st;
+		uint64_t u;
+		if (strcmp(rg.cols[k].name, "reward") == 0)
+			st.max += 1;
+		fw_buf_add_varint(&b, strlen(rg.cols[k].name));
+		fw_buf_add(&b, rg.cols[k].name, strlen(rg.cols[k].name));
+		fw_buf_addc(&b, (char)rg.cols[k].type);
+		fw_buf_add(&b, rg.cols[k].oid.id, 32);
+		fw_buf_add_varint(&b, rg.cols[k].stored);
+		fw_buf_add_varint(&b, st.count);
+		fw_buf_add_varint(&b, st.nulls);
+		fw_buf_add_varint(&b, st.bytes);
+		fw_buf_add_varint(&b, st.kinds);
+		fw_buf_add_varint(&b, st.nnum);
+		memcpy(&u, &st.min, 8);
+		fw_buf_add_u64(&b, u);
+		memcpy(&u, &st.max, 8);
+		fw_buf_add_u64(&b, u);
+		memcpy(&u, &st.sum, 8);
+		fw_buf_add_u64(&b, u);
+	}
+	fw_rg_release(&rg);
+	bad = roots;
+	CHECK_INT(fw_obj_size(s->os, &roots.data.top.oid, &oldsize), 1);
+	CHECK_INT(fw_obj_put(s->os, &bad.data.top.oid, &newsize, "rg", b.data, b.len), 1);
+	bad.data.top.stored = roots.data.top.stored - oldsize + newsize;
+	CHECK_OK(fw_objstore_flush(s->os));
+	CHECK_OK(fw_commit_write(s, &cid, &schema, &bad, "lying statistics", &head, 1));
+	CHECK_OK(git_reference_create(&ref, s->repo, "refs/heads/c/stats", &cid, 0, NULL));
+	git_reference_free(ref);
+
+	memset(&l, 0, sizeof(l));
+	CHECK_OK(fw_fsck(s, &fo, &fr));
+	CHECK_MSG(fr.problems == 0, "without --full: %s", l.first);
+	memset(&l, 0, sizeof(l));
+	fo.full = 1;
+	CHECK_OK(fw_fsck(s, &fo, &fr));
+	CHECK_INT(fr.problems, 1);
+	CHECK_MSG(strstr(l.first, "statistics of column 'reward' differ") != NULL &&
+	    strstr(l.first, "in c@stats") != NULL, "%s", l.first);
+
+	fw_buf_release(&b);
+	fw_schema_release(&schema);
+	fw_store_close(s);
+}
