@@ -373,7 +373,8 @@ finish(struct sctx *c)
 		if (c->src[i].name)
 			c->src[w++] = c->src[i];
 	st->source_distinct = w;
-	qsort(c->src, w, sizeof(*c->src), source_cmp);
+	if (w > 1)
+		qsort(c->src, w, sizeof(*c->src), source_cmp);
 	st->nsources = w < FW_STATS_TOP ? w : FW_STATS_TOP;
 	if ((st->sources = calloc(st->nsources + 1, sizeof(*st->sources))) == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
