@@ -18,7 +18,8 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 # --- sources, one list per layer (DESIGN.md section 2) ---
 OBJSTORE_SRC := \
 	objstore/objstore.c \
-	objstore/local.c
+	objstore/local.c \
+	objstore/local_gc.c
 
 CORE_SRC := \
 	core/error.c \
