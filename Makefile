@@ -18,7 +18,8 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 # --- sources, one list per layer (DESIGN.md section 2) ---
 OBJSTORE_SRC := \
 	objstore/objstore.c \
-	objstore/local.c
+	objstore/local.c \
+	objstore/local_gc.c
 
 CORE_SRC := \
 	core/error.c \
@@ -57,7 +58,11 @@ CORE_SRC := \
 	core/pretok.c \
 	core/bpe.c \
 	core/chat_template.c \
-	core/chat_render.c
+	core/chat_render.c \
+	core/reach.c \
+	core/fsck.c \
+	core/gc.c \
+	core/stats.c
 
 GPU_SRC :=
 
@@ -79,7 +84,10 @@ CMD_SRC := \
 	cmd/switch.c \
 	cmd/tag.c \
 	cmd/reset.c \
-	cmd/reflog.c
+	cmd/reflog.c \
+	cmd/stats.c \
+	cmd/fsck.c \
+	cmd/gc.c
 
 UNIT_SRC := \
 	tests/unit/main.c \
@@ -93,7 +101,8 @@ UNIT_SRC := \
 	tests/unit/test_filter.c \
 	tests/unit/test_tokenizer.c \
 	tests/unit/test_chat.c \
-	tests/unit/test_refname.c
+	tests/unit/test_refname.c \
+	tests/unit/test_maint.c
 
 FUZZ_TARGETS := objects jsonl canon filter filter_json tokenizer_json encode chat_template
 

@@ -35,6 +35,9 @@ static const struct fw_cmd commands[] = {
 	{ "reset", cmd_reset, FW_CMD_NEEDS_STORE, "move a branch to another version" },
 	{ "reflog", cmd_reflog, FW_CMD_NEEDS_STORE, "show where a branch has been, and deletions" },
 	{ "tokenize", cmd_tokenize, 0, "encode and decode text with a model's tokenizer" },
+	{ "stats", cmd_stats, FW_CMD_NEEDS_STORE, "show figures of a version" },
+	{ "fsck", cmd_fsck, FW_CMD_NEEDS_STORE, "check every reachable object" },
+	{ "gc", cmd_gc, FW_CMD_NEEDS_STORE, "remove unreachable objects" },
 };
 
 static struct fw_store *the_store;

@@ -17,8 +17,8 @@ struct ixl {
 	uint64_t *vals;
 };
 
-static int
-ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uint64_t **vals)
+int
+fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uint64_t **vals)
 {
 	fw_buf b = FW_BUF_INIT;
 	fw_rd r;
@@ -83,7 +83,7 @@ ix_load(void *ctx, const fw_oid *oid, fw_ptree_loaded *out)
 
 	if (x == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
-	if ((rc = ixl_read(os, oid, &out->n, &out->keys, &x->vals)) < 0) {
+	if ((rc = fw_ixl_read(os, oid, &out->n, &out->keys, &x->vals)) < 0) {
 		free(x);
 		return rc;
 	}
@@ -213,7 +213,7 @@ fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time)
 			return rc;
 		if (!r->have || fw_oid_cmp(&leaf.oid, &r->leaf.oid) != 0) {
 			fw_index_reader_release(r);
-			if ((rc = ixl_read(r->t.os, &leaf.oid, &r->n, &r->keys, &r->vals)) < 0)
+			if ((rc = fw_ixl_read(r->t.os, &leaf.oid, &r->n, &r->keys, &r->vals)) < 0)
 				return rc;
 			r->leaf = leaf;
 			r->have = 1;

@@ -205,6 +205,11 @@ typedef struct fw_data_ctx {
 int fw_index_lookup(fw_objstore *os, const fw_ptree_root *root,
     const uint8_t key[8], uint64_t *time);
 
+/* Reads an index leaf: n entries, keys (n * 8 bytes) and their times
+ * (malloc'd, the caller's). FW_ECORRUPT naming the leaf when malformed. */
+int fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys,
+    uint64_t **vals);
+
 /* A cache of index leaves for many lookups in key order. */
 typedef struct fw_index_reader {
 	fw_ptree t;

@@ -15,7 +15,7 @@
  * of two a object: creating thousands of files cost more than compressing
  * their contents here (ext4 inode allocation dominated a profile of commit).
  */
-#include "fw/objstore.h"
+#include "local_int.h"
 #include "fw/error.h"
 
 #include <dirent.h>
@@ -26,70 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
-
-#define PACK_MAGIC "FWPACK1\n"
-#define IDX_MAGIC "FWIDX01\n"
-#define IDX_ENTRY 44
-
-struct pack {
-	char *name;		/* pack-<hex> */
-	int fd;
-	uint32_t n;
-	unsigned char *entries;	/* n * IDX_ENTRY, sorted by id */
-};
-
-struct pending {
-	fw_oid id;
-	uint64_t off;
-	uint32_t len;
-	int used;
-};
-
-struct local {
-	char *dir;		/* objects */
-	char *packdir;		/* objects/pack */
-	pthread_mutex_t mu;
-	struct pack *packs;
-	size_t npacks;
-	/* the pack being written */
-	int tmpfd;
-	char *tmppath;
-	uint64_t tmpoff;
-	struct pending *p;	/* open addressing by id */
-	size_t cap, n;
-};
-
-static uint64_t
-rd64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t
-rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static void
-wr64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++, v >>= 8)
-		p[i] = (unsigned char)v;
-}
-
-static void
-wr32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++, v >>= 8)
-		p[i] = (unsigned char)v;
-}
 
 static void
 loose_path(char *out, size_t n, const struct local *l, const fw_oid *id)
@@ -100,8 +38,8 @@ loose_path(char *out, size_t n, const struct local *l, const fw_oid *id)
 	snprintf(out, n, "%s/%.2s/%s", l->dir, hex, hex + 2);
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
+int
+fw_local_write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
 
@@ -117,8 +55,8 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int
-pread_all(int fd, void *p, size_t n, uint64_t off)
+int
+fw_local_pread_all(int fd, void *p, size_t n, uint64_t off)
 {
 	char *c = p;
 
@@ -180,7 +118,7 @@ pack_load(struct local *l, const char *name)
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (pread_all(fd, buf, (size_t)st.st_size, 0) < 0) {
+	if (fw_local_pread_all(fd, buf, (size_t)st.st_size, 0) < 0) {
 		rc = fw_error_errno("cannot read %s", path);
 		goto done;
 	}
@@ -204,7 +142,7 @@ pack_load(struct local *l, const char *name)
 		goto done;
 	}
 	char magic[8];
-	if (pread_all(pk.fd, magic, 8, 0) < 0 || memcmp(magic, PACK_MAGIC, 8) != 0) {
+	if (fw_local_pread_all(pk.fd, magic, 8, 0) < 0 || memcmp(magic, PACK_MAGIC, 8) != 0) {
 		rc = fw_error_set(FW_ECORRUPT, "pack %s is corrupt: bad header", path);
 		goto done;
 	}
@@ -229,8 +167,8 @@ done:
 }
 
 /* Loads the indexes of packs not loaded yet. Called with mu held. */
-static int
-packs_scan(struct local *l)
+int
+fw_local_packs_scan(struct local *l)
 {
 	DIR *d = opendir(l->packdir);
 	struct dirent *de;
@@ -253,6 +191,33 @@ packs_scan(struct local *l)
 	}
 	closedir(d);
 	return rc;
+}
+
+/* Drops the loaded packs whose files are gone. Called with mu held. */
+static void
+forget_removed_packs(struct local *l)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < l->npacks; i++) {
+		struct stat st;
+		if (fstat(l->packs[i].fd, &st) == 0 && st.st_nlink == 0) {
+			/* another thread may be reading through the descriptor
+			 * (local_get reads outside the lock): keep it open */
+			int *nr = realloc(l->retired, (l->nretired + 1) * sizeof(*nr));
+			if (nr == NULL) {
+				l->packs[w++] = l->packs[i];
+				continue;
+			}
+			l->retired = nr;
+			l->retired[l->nretired++] = l->packs[i].fd;
+			free(l->packs[i].name);
+			free(l->packs[i].entries);
+			continue;
+		}
+		l->packs[w++] = l->packs[i];
+	}
+	l->npacks = w;
 }
 
 /* --- the pack being written --- */
@@ -341,6 +306,17 @@ local_has(void *be, const fw_oid *id, uint64_t *size)
 
 	pthread_mutex_lock(&l->mu);
 	found = find_packed(l, id, &fd, &off, &len);
+	if (found && fd != l->tmpfd && fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		/*
+		 * fw gc removed this pack since it was loaded (a commit opens the
+		 * store before it takes its corpus lock, and gc may run in that
+		 * gap). Its objects still read through the open descriptor, but
+		 * one that gc dropped as unreachable must not count as present,
+		 * or the commit would refer to it without writing it.
+		 */
+		forget_removed_packs(l);
+		found = fw_local_packs_scan(l) == 0 && find_packed(l, id, &fd, &off, &len);
+	}
 	pthread_mutex_unlock(&l->mu);
 	if (found) {
 		if (size)
@@ -379,7 +355,7 @@ read_loose(const char *path, fw_buf *out, const fw_oid *id)
 	fw_buf_reset(out);
 	if ((rc = fw_buf_grow(out, (size_t)st.st_size)) < 0)
 		goto done;
-	if (pread_all(fd, out->data, (size_t)st.st_size, 0) < 0) {
+	if (fw_local_pread_all(fd, out->data, (size_t)st.st_size, 0) < 0) {
 		rc = fw_error_errno("cannot read %s", path);
 		goto done;
 	}
@@ -409,7 +385,7 @@ local_get(void *be, const fw_oid *id, fw_buf *out)
 			return rc;
 		/* Another process may have written a pack since we looked. */
 		pthread_mutex_lock(&l->mu);
-		rc = packs_scan(l);
+		rc = fw_local_packs_scan(l);
 		found = rc == 0 && find_packed(l, id, &fd, &off, &len);
 		pthread_mutex_unlock(&l->mu);
 		if (rc < 0)
@@ -423,7 +399,7 @@ local_get(void *be, const fw_oid *id, fw_buf *out)
 	fw_buf_reset(out);
 	if ((rc = fw_buf_grow(out, len)) < 0)
 		return rc;
-	if (pread_all(fd, out->data, len, off) < 0) {
+	if (fw_local_pread_all(fd, out->data, len, off) < 0) {
 		char hex[FW_OID_HEXSZ + 1];
 		fw_oid_tohex(hex, id);
 		return fw_error_set(FW_ECORRUPT, "object %s is corrupt: its pack is cut short", hex);
@@ -462,13 +438,13 @@ local_put(void *be, const fw_oid *id, const void *bytes, size_t len)
 			rc = fw_error_errno("cannot create %s", l->tmppath);
 			goto done;
 		}
-		if (write_all(l->tmpfd, PACK_MAGIC, 8) < 0) {
+		if (fw_local_write_all(l->tmpfd, PACK_MAGIC, 8) < 0) {
 			rc = fw_error_errno("cannot write %s", l->tmppath);
 			goto done;
 		}
 		l->tmpoff = 8;
 	}
-	if (write_all(l->tmpfd, bytes, len) < 0) {
+	if (fw_local_write_all(l->tmpfd, bytes, len) < 0) {
 		rc = fw_error_errno("cannot write %s", l->tmppath);
 		goto done;
 	}
@@ -487,8 +463,8 @@ entry_cmp(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
-static int
-sync_dir(const char *dir)
+int
+fw_local_sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 0;
@@ -537,7 +513,7 @@ local_flush(void *be)
 		rc = fw_error_errno("cannot create %s", itmp);
 		goto done;
 	}
-	if (write_all(fd, idx, sz) < 0 || fdatasync(fd) < 0) {
+	if (fw_local_write_all(fd, idx, sz) < 0 || fdatasync(fd) < 0) {
 		rc = fw_error_errno("cannot write %s", itmp);
 		goto done;
 	}
@@ -557,7 +533,7 @@ local_flush(void *be)
 		rc = fw_error_errno("cannot rename %s", itmp);
 		goto done;
 	}
-	if ((rc = sync_dir(l->packdir)) < 0)
+	if ((rc = fw_local_sync_dir(l->packdir)) < 0)
 		goto done;
 	fw_crash_point("pack index renamed");
 	/* The written pack becomes an ordinary loaded pack. */
@@ -602,7 +578,7 @@ local_iterate(void *be, int (*cb)(const fw_oid *id, uint64_t size, void *arg), v
 	int rc = 0;
 
 	pthread_mutex_lock(&l->mu);
-	rc = packs_scan(l);
+	rc = fw_local_packs_scan(l);
 	pthread_mutex_unlock(&l->mu);
 	for (size_t i = 0; rc == 0 && i < l->npacks; i++)
 		for (uint32_t k = 0; rc == 0 && k < l->packs[i].n; k++) {
@@ -672,6 +648,9 @@ local_close(void *be)
 		free(l->packs[i].entries);
 	}
 	free(l->packs);
+	for (size_t i = 0; i < l->nretired; i++)
+		close(l->retired[i]);
+	free(l->retired);
 	free(l->p);
 	pthread_mutex_destroy(&l->mu);
 	free(l->dir);
@@ -681,7 +660,7 @@ local_close(void *be)
 
 static const fw_objstore_backend local_ops = {
 	"local", local_has, local_get, local_put, local_flush, local_iterate,
-	local_remove, local_close,
+	local_remove, local_close, fw_local_collect,
 };
 
 int
@@ -702,7 +681,7 @@ fw_objstore_open_local(fw_objstore **out, const char *dir)
 		local_close(l);
 		return fw_error_set(FW_ENOMEM, "out of memory");
 	}
-	if ((rc = packs_scan(l)) < 0) {
+	if ((rc = fw_local_packs_scan(l)) < 0) {
 		local_close(l);
 		return rc;
 	}

@@ -192,6 +192,12 @@ fw_obj_has(fw_objstore *os, const fw_oid *id)
 }
 
 int
+fw_obj_size(fw_objstore *os, const fw_oid *id, uint64_t *size)
+{
+	return os->ops->has(os->be, id, size);
+}
+
+int
 fw_obj_put(fw_objstore *os, fw_oid *out, uint64_t *stored, const char *type,
     const void *data, size_t len)
 {
@@ -320,6 +326,17 @@ int
 fw_objstore_remove(fw_objstore *os, const fw_oid *id)
 {
 	return os->ops->remove(os->be, id);
+}
+
+int
+fw_objstore_collect(fw_objstore *os, int (*keep)(void *arg, const fw_oid *id),
+    void *arg, int64_t grace, int dry_run, fw_objstore_gc_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (os->ops->collect == NULL)
+		return fw_error_set(FW_EINVALID, "the %s object store cannot collect garbage",
+		    os->ops->name);
+	return os->ops->collect(os->be, keep, arg, grace, dry_run, res);
 }
 
 void

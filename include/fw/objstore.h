@@ -39,6 +39,15 @@ void fw_sha256(unsigned char out[32], const void *data, size_t len);
 /* The id an object of this type and content has. */
 void fw_oid_of(fw_oid *out, const char *type, const void *data, size_t len);
 
+/* What a garbage collection removed (or, dry, would remove). */
+typedef struct fw_objstore_gc_result {
+	uint64_t objects;	/* durable objects seen */
+	uint64_t objects_freed;	/* unreachable objects removed */
+	uint64_t objects_young;	/* unreachable but within the grace period: kept */
+	uint64_t packs_rewritten, packs_removed, loose_removed, tmp_removed;
+	uint64_t bytes_freed;	/* file bytes removed minus file bytes written */
+} fw_objstore_gc_result;
+
 /* A backend stores opaque (already framed and compressed) bytes by id. */
 typedef struct fw_objstore_backend {
 	const char *name;
@@ -56,6 +65,13 @@ typedef struct fw_objstore_backend {
 	/* Removes an object; absent is not an error. */
 	int (*remove)(void *be, const fw_oid *id);
 	void (*close)(void *be);
+	/* Garbage collection, or NULL when the backend cannot collect. Removes
+	 * every durable object for which keep returns 0 and whose storage is
+	 * older than grace seconds, and leftovers of killed writers older than
+	 * that; with dry_run only counts. Must be crash safe: a kill at any
+	 * point loses no object that keep returns 1 for. */
+	int (*collect)(void *be, int (*keep)(void *arg, const fw_oid *id), void *arg,
+	    int64_t grace, int dry_run, fw_objstore_gc_result *res);
 } fw_objstore_backend;
 
 typedef struct fw_objstore fw_objstore;
@@ -77,10 +93,16 @@ int fw_obj_put(fw_objstore *os, fw_oid *out, uint64_t *stored, const char *type,
  * corrupt: REASON" (a wrong type counts as corrupt). */
 int fw_obj_get(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type);
 int fw_obj_has(fw_objstore *os, const fw_oid *id);
+/* 1 and *size (its stored bytes) when present, 0 when absent, <0 on error. */
+int fw_obj_size(fw_objstore *os, const fw_oid *id, uint64_t *size);
 int fw_objstore_flush(fw_objstore *os);
 int fw_objstore_iterate(fw_objstore *os,
     int (*cb)(const fw_oid *id, uint64_t size, void *arg), void *arg);
 int fw_objstore_remove(fw_objstore *os, const fw_oid *id);
+/* Runs the backend's collect (see fw_objstore_backend); FW_EINVALID when
+ * the backend has none. res is zeroed first. */
+int fw_objstore_collect(fw_objstore *os, int (*keep)(void *arg, const fw_oid *id),
+    void *arg, int64_t grace, int dry_run, fw_objstore_gc_result *res);
 
 /* Counters since the store was opened, for benchmarks and `fw commit`'s report. */
 typedef struct fw_objstore_counters {

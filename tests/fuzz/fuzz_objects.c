@@ -80,6 +80,7 @@ mem_close(void *be)
 
 static const fw_objstore_backend mem_ops = {
 	"mem", mem_has, mem_get, mem_put, mem_flush, mem_iterate, mem_remove, mem_close,
+	NULL,	/* collect: this backend cannot collect garbage */
 };
 
 int

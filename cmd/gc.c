@@ -1,0 +1,44 @@
+#include "cmd.h"
+#include "fw/error.h"
+#include "fw/maint.h"
+
+#include <stdlib.h>
+
+static const char *const usage[] = {
+	"fw gc [--dry-run]",
+	NULL,
+};
+
+int
+cmd_gc(int argc, char **argv)
+{
+	int dry = 0;
+	const struct fw_opt opts[] = {
+		{ 'n', "dry-run", FW_OPT_FLAG, NULL, "only report what would be removed", &dry },
+		FW_OPT_TABLE_END,
+	};
+	fw_gc_opts o = { 0, -1 };
+	fw_objstore_gc_result r;
+	uint64_t reachable;
+	char **args;
+	int nargs, rc;
+
+	if ((rc = fw_opt_parse("gc", usage, opts, argc, argv, &args, &nargs)) != 0)
+		return rc == 1 ? 0 : rc;
+	free(args);
+	if (nargs != 0)
+		return fw_usage_error("gc", usage, "expected no arguments");
+	o.dry_run = dry;
+	if (fw_gc(cmd_store(), &o, &r, &reachable) < 0)
+		return fw_fail();
+	printf("%s%llu objects, %llu reachable; %s %llu unreachable objects (%llu packs "
+	    "rewritten, %llu removed, %llu loose), %llu leftover files; %llu bytes %s; "
+	    "%llu unreachable objects kept as younger than the grace period\n",
+	    dry ? "dry run: " : "", (unsigned long long)r.objects,
+	    (unsigned long long)reachable, dry ? "would remove" : "removed",
+	    (unsigned long long)r.objects_freed, (unsigned long long)r.packs_rewritten,
+	    (unsigned long long)r.packs_removed, (unsigned long long)r.loose_removed,
+	    (unsigned long long)r.tmp_removed, (unsigned long long)r.bytes_freed,
+	    dry ? "would be freed" : "freed", (unsigned long long)r.objects_young);
+	return 0;
+}

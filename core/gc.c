@@ -1,0 +1,212 @@
+/*
+ * fw gc: marks every object that a version reachable from a ref or a reflog
+ * entry reaches (core/reach.c), then has the object store remove the others
+ * (fw_objstore_collect). Two things keep a writer running at the same time
+ * safe:
+ *   - gc holds the commit lock of every corpus from before it marks until it
+ *     has swept, so no commit can write objects or move a branch meanwhile
+ *     (a commit that holds a lock makes gc fail at once: try again);
+ *   - nothing younger than the grace period is removed (packs, loose objects,
+ *     temporary files), which covers writers that take no corpus lock: an
+ *     fw add's temporary segment, and whatever a future writer does between
+ *     writing objects and publishing a ref to them.
+ */
+#include "internal.h"
+#include "reach.h"
+#include "fw/error.h"
+#include "fw/maint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct mark {
+	fw_store *s;
+	fw_oidset set;
+	fw_ptree dt, it;
+	uint64_t versions;
+};
+
+static int
+mark_tree(struct mark *m, const fw_ptree *t, const fw_oid *oid, int height)
+{
+	int rc;
+
+	if ((rc = fw_oidset_add(&m->set, oid)) <= 0)
+		return rc;
+	if (height > 0) {
+		fw_ptree_loaded l;
+		if ((rc = fw_ptree_node_load(t, oid, &l)) < 0)
+			return rc;
+		for (uint32_t i = 0; i < l.n && rc == 0; i++)
+			rc = mark_tree(m, t, &l.children[i].oid, height - 1);
+		fw_ptree_loaded_release(t, &l);
+		return rc;
+	}
+	if (t == &m->dt) {
+		fw_rg rg;
+		if ((rc = fw_rg_load(m->s->os, &rg, oid, 0)) < 0)
+			return rc;
+		if ((rc = fw_oidset_add(&m->set, &rg.keys_oid)) >= 0)
+			rc = fw_oidset_add(&m->set, &rg.sizes_oid);
+		for (size_t k = 0; k < rg.ncols && rc >= 0; k++)
+			rc = fw_oidset_add(&m->set, &rg.cols[k].oid);
+		fw_rg_release(&rg);
+		return rc < 0 ? rc : 0;
+	}
+	return 0;	/* an index leaf refers to nothing */
+}
+
+static int
+mark_commit(void *arg, const git_oid *commit, const char *label, int err)
+{
+	struct mark *m = arg;
+	fw_roots roots;
+	int rc;
+
+	if (err < 0)
+		return fw_error_wrap(err, "gc: nothing removed");
+	if ((rc = fw_reach_is_version(m->s, commit)) <= 0)
+		return rc < 0 ? fw_error_wrap(rc, "gc: %s", label) : 0;
+	if ((rc = fw_commit_read(m->s, commit, NULL, &roots, NULL)) < 0)
+		return fw_error_wrap(rc, "gc: %s", label);
+	m->versions++;
+	if (!roots.data.empty &&
+	    (rc = mark_tree(m, &m->dt, &roots.data.top.oid, roots.data.height)) < 0)
+		goto bad;
+	if (!roots.index.empty &&
+	    (rc = mark_tree(m, &m->it, &roots.index.top.oid, roots.index.height)) < 0)
+		goto bad;
+	return 0;
+bad:
+	/* Cannot know what an unreadable object refers to: keep everything. */
+	return fw_error_wrap(rc, "gc: a version of %s cannot be read (run fw fsck); "
+	    "nothing removed", label);
+}
+
+static int
+keep(void *arg, const fw_oid *id)
+{
+	return fw_oidset_has(&((struct mark *)arg)->set, id);
+}
+
+struct locks {
+	fw_store *s;
+	int *fds;
+	size_t n;
+};
+
+static int
+lock_one(void *arg, const char *corpus)
+{
+	struct locks *l = arg;
+	char path[4096];
+	int fd, *nf;
+
+	snprintf(path, sizeof(path), "%s/locks/%s.lock", l->s->dir, corpus);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+		return fw_error_errno("cannot open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return fw_error_set(FW_ELOCKED, "a commit of corpus '%s' is running; "
+			    "nothing removed, try gc again", corpus);
+		errno = e;
+		return fw_error_errno("cannot lock %s", path);
+	}
+	if ((nf = realloc(l->fds, (l->n + 1) * sizeof(*nf))) == NULL) {
+		close(fd);
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	}
+	l->fds = nf;
+	l->fds[l->n++] = fd;
+	return 0;
+}
+
+/* Temporary segments of fw add runs that were killed. */
+static int
+stage_leftovers(fw_store *s, int64_t grace, int dry_run, fw_objstore_gc_result *res)
+{
+	char dir[4096], path[8192];
+	DIR *d, *sd;
+	struct dirent *de, *se;
+	int rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s/stage", s->dir);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : fw_error_errno("cannot read %s", dir);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((sd = opendir(path)) == NULL)
+			continue;
+		while (rc == 0 && (se = readdir(sd)) != NULL) {
+			struct stat st;
+			if (strncmp(se->d_name, ".tmp-", 5) != 0 ||
+			    fstatat(dirfd(sd), se->d_name, &st, 0) < 0 ||
+			    (int64_t)(time(NULL) - st.st_mtime) < grace)
+				continue;
+			res->tmp_removed++;
+			res->bytes_freed += (uint64_t)st.st_size;
+			if (!dry_run && unlinkat(dirfd(sd), se->d_name, 0) < 0 && errno != ENOENT)
+				rc = fw_error_errno("cannot remove %s/%s", path, se->d_name);
+			if (!dry_run)
+				fw_crash_point("gc staged leftover removed");
+		}
+		closedir(sd);
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+fw_gc(fw_store *s, const fw_gc_opts *o, fw_objstore_gc_result *res, uint64_t *reachable)
+{
+	struct mark m;
+	struct locks lk = { s, NULL, 0 };
+	uint64_t nroots;
+	int64_t grace = o->grace;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&m, 0, sizeof(m));
+	*reachable = 0;
+	if (grace < 0) {
+		const char *env = getenv("FW_GC_GRACE");
+		char *end;
+		grace = FW_GC_GRACE_DEFAULT;
+		if (env && *env) {
+			long long v = strtoll(env, &end, 10);
+			if (*end || v < 0)
+				return fw_error_set(FW_EINVALID, "FW_GC_GRACE must be seconds, not '%s'",
+				    env);
+			grace = v;
+		}
+	}
+	m.s = s;
+	fw_data_tree_init(&m.dt, s->os, NULL);
+	fw_index_tree_init(&m.it, s->os, s->os);
+	if ((rc = fw_corpus_list(s, lock_one, &lk)) < 0)
+		goto done;
+	if ((rc = fw_reach_commits(s, mark_commit, &m, &nroots)) < 0)
+		goto done;
+	*reachable = m.set.n;
+	if ((rc = fw_objstore_collect(s->os, keep, &m, grace, o->dry_run, res)) < 0)
+		goto done;
+	rc = stage_leftovers(s, grace, o->dry_run, res);
+done:
+	for (size_t i = 0; i < lk.n; i++)
+		close(lk.fds[i]);
+	free(lk.fds);
+	fw_oidset_release(&m.set);
+	return rc;
+}

@@ -1,0 +1,293 @@
+/*
+ * What a store keeps alive: every commit reachable from a ref (any ref under
+ * refs/, whatever made it: branches, tags, refs/fw/...) or from a reflog
+ * entry (old and new ids; the reflog files are listed from disk, so the logs
+ * of refs that no longer exist count too). fw fsck checks these commits and
+ * fw gc keeps the objects they reach. Staged segments hold records, not
+ * object ids: they reach no object.
+ */
+#include "internal.h"
+#include "reach.h"
+#include "fw/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct root {
+	git_oid oid;
+	char label[300];	/* "corpus@branch", or a ref name */
+	char corpus[80];
+};
+
+struct roots {
+	struct root *v;
+	size_t n, cap;
+};
+
+static int
+roots_add(struct roots *r, const git_oid *oid, const char *refname, int reflog)
+{
+	struct root *x;
+	const char *rest = NULL;
+
+	if (git_oid_is_zero(oid))
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct root *nv = realloc(r->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		r->v = nv;
+		r->cap = cap;
+	}
+	x = &r->v[r->n++];
+	memset(x, 0, sizeof(*x));
+	x->oid = *oid;
+	if (strncmp(refname, "refs/heads/", 11) == 0)
+		rest = refname + 11;
+	else if (strncmp(refname, "refs/tags/", 10) == 0)
+		rest = refname + 10;
+	else if (strncmp(refname, "refs/fw/current/", 16) == 0)
+		rest = refname + 16;
+	if (rest && strchr(rest, '/')) {
+		size_t cl = (size_t)(strchr(rest, '/') - rest);
+		snprintf(x->corpus, sizeof(x->corpus), "%.*s", (int)cl, rest);
+		if (reflog) {
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, 13, oid);
+			snprintf(x->label, sizeof(x->label), "%s@%s", x->corpus, hex);
+		} else {
+			snprintf(x->label, sizeof(x->label), "%s@%s", x->corpus, rest + cl + 1);
+		}
+	} else if (rest) {
+		snprintf(x->corpus, sizeof(x->corpus), "%s", rest);
+		snprintf(x->label, sizeof(x->label), "%s", refname);
+	} else {
+		snprintf(x->label, sizeof(x->label), "%s%s", refname, reflog ? " (reflog)" : "");
+	}
+	return 0;
+}
+
+static int
+add_refs(fw_store *s, struct roots *r)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int rc, grc;
+
+	if ((grc = git_reference_iterator_new(&it, s->repo)) < 0)
+		return fw_git_error(grc, "cannot list refs");
+	while ((grc = git_reference_next(&ref, it)) == 0) {
+		git_object *obj = NULL;
+		rc = 0;
+		/* A symbolic ref names another ref, which is listed itself. */
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0)
+			rc = roots_add(r, git_object_id(obj), git_reference_name(ref), 0);
+		git_object_free(obj);
+		git_reference_free(ref);
+		if (rc < 0) {
+			git_reference_iterator_free(it);
+			return rc;
+		}
+	}
+	git_reference_iterator_free(it);
+	if (grc != GIT_ITEROVER)
+		return fw_git_error(grc, "cannot list refs");
+	return 0;
+}
+
+/* Every reflog file under logs/, as the ref name it belongs to. */
+static int
+add_reflogs(fw_store *s, struct roots *r, const char *logs, const char *name)
+{
+	char path[8192];
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", logs, name);
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		    fw_error_errno("cannot read %s", path);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char sub[2048];
+		struct stat st;
+		git_reflog *log = NULL;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", name, *name ? "/" : "", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", logs, sub);
+		if (stat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			rc = add_reflogs(s, r, logs, sub);
+			continue;
+		}
+		int grc = git_reflog_read(&log, s->repo, sub);
+		if (grc < 0) {
+			rc = fw_git_error(grc, "cannot read the reflog of %s", sub);
+			break;
+		}
+		for (size_t i = 0; rc == 0 && i < git_reflog_entrycount(log); i++) {
+			const git_reflog_entry *e = git_reflog_entry_byindex(log, i);
+			rc = roots_add(r, git_reflog_entry_id_new(e), sub, 1);
+			if (rc == 0)
+				rc = roots_add(r, git_reflog_entry_id_old(e), sub, 1);
+		}
+		git_reflog_free(log);
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+fw_reach_commits(fw_store *s, fw_reach_cb cb, void *arg, uint64_t *nroots)
+{
+	struct roots r = { NULL, 0, 0 };
+	char logs[4096];
+	int rc, grc;
+
+	*nroots = 0;
+	snprintf(logs, sizeof(logs), "%s/logs", git_repository_path(s->repo));
+	if ((rc = add_refs(s, &r)) < 0 || (rc = add_reflogs(s, &r, logs, "")) < 0)
+		goto done;
+	*nroots = r.n;
+	/* One walk per root, hiding the roots walked before: each commit is
+	 * visited once and labelled by the first root that reaches it. */
+	for (size_t i = 0; i < r.n && rc == 0; i++) {
+		git_revwalk *w = NULL;
+		git_oid oid;
+		int seen = 0;
+
+		for (size_t j = 0; j < i; j++)
+			if (git_oid_equal(&r.v[j].oid, &r.v[i].oid))
+				seen = 1;
+		if (seen)
+			continue;
+		if ((grc = git_revwalk_new(&w, s->repo)) < 0 ||
+		    (grc = git_revwalk_push(w, &r.v[i].oid)) < 0) {
+			rc = cb(arg, &r.v[i].oid, r.v[i].label, fw_git_error(grc,
+			    "commit of %s cannot be read", r.v[i].label));
+			git_revwalk_free(w);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			git_revwalk_hide(w, &r.v[j].oid);
+		while (rc == 0 && (grc = git_revwalk_next(&oid, w)) == 0) {
+			char label[320], hex[GIT_OID_HEXSZ + 1];
+			if (git_oid_equal(&oid, &r.v[i].oid)) {
+				rc = cb(arg, &oid, r.v[i].label, 0);
+				continue;
+			}
+			git_oid_tostr(hex, 13, &oid);
+			if (r.v[i].corpus[0])
+				snprintf(label, sizeof(label), "%s@%s", r.v[i].corpus, hex);
+			else
+				snprintf(label, sizeof(label), "%s", hex);
+			rc = cb(arg, &oid, label, 0);
+		}
+		if (rc == 0 && grc != GIT_ITEROVER)
+			rc = cb(arg, &r.v[i].oid, r.v[i].label,
+			    fw_git_error(grc, "history of %s cannot be walked", r.v[i].label));
+		git_revwalk_free(w);
+	}
+done:
+	free(r.v);
+	return rc;
+}
+
+/* --- sets of object ids --- */
+
+static size_t
+oid_slot(const fw_oid *id, size_t cap)
+{
+	size_t h;
+
+	memcpy(&h, id->id, sizeof(h));
+	return h & (cap - 1);
+}
+
+int
+fw_oidset_has(const fw_oidset *s, const fw_oid *id)
+{
+	if (s->cap == 0)
+		return 0;
+	for (size_t i = oid_slot(id, s->cap);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->used[i])
+			return 0;
+		if (memcmp(s->ids[i].id, id->id, FW_OID_RAWSZ) == 0)
+			return 1;
+	}
+}
+
+int
+fw_oidset_add(fw_oidset *s, const fw_oid *id)
+{
+	size_t i;
+
+	if (fw_oidset_has(s, id))
+		return 0;
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 1024;
+		fw_oid *nids = malloc(ncap * sizeof(*nids));
+		uint8_t *nused = calloc(ncap, 1);
+		if (nids == NULL || nused == NULL) {
+			free(nids);
+			free(nused);
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		}
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->used[k]) {
+				for (i = oid_slot(&s->ids[k], ncap); nused[i]; i = (i + 1) & (ncap - 1))
+					;
+				nids[i] = s->ids[k];
+				nused[i] = 1;
+			}
+		free(s->ids);
+		free(s->used);
+		s->ids = nids;
+		s->used = nused;
+		s->cap = ncap;
+	}
+	for (i = oid_slot(id, s->cap); s->used[i]; i = (i + 1) & (s->cap - 1))
+		;
+	s->ids[i] = *id;
+	s->used[i] = 1;
+	s->n++;
+	return 1;
+}
+
+void
+fw_oidset_release(fw_oidset *s)
+{
+	free(s->ids);
+	free(s->used);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+fw_reach_is_version(fw_store *s, const git_oid *commit)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	int rc, grc;
+
+	if ((grc = git_commit_lookup(&c, s->repo, commit)) < 0)
+		return fw_git_error(grc, "cannot read commit");
+	if ((grc = git_commit_tree(&tree, c)) < 0) {
+		git_commit_free(c);
+		return fw_git_error(grc, "cannot read commit tree");
+	}
+	rc = git_tree_entry_byname(tree, "DATA") != NULL &&
+	    git_tree_entry_byname(tree, "INDEX") != NULL &&
+	    git_tree_entry_byname(tree, "schema.yaml") != NULL;
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
