@@ -267,11 +267,22 @@ done:
 }
 
 /*
- * The index is keyed by 8 bytes of SHA-256(id): before an edit touches an
- * existing record, its stored id must be the staged id, or two ids collide and
- * the commit is refused rather than replacing another record. Edits are in
- * row-key order, so each row group's id column is decoded once.
+ * The index is keyed by 8 bytes of SHA-256(id): before a deletion removes a
+ * stored record, its stored id must be the staged id, or two ids collide and
+ * the commit is refused rather than deleting another record. (Replacements
+ * and patches are checked where their row group is rebuilt: core/rowgroup.c.)
+ * Edits are in row-key order, so each row group's id column is decoded once.
  */
+static void
+edit_id(void *arg, int64_t ref, const char **id, size_t *len)
+{
+	struct commit_ctx *c = arg;
+	const struct op *o = &c->ops[c->groups[ref].first];
+
+	*id = c->ids + o->id_off;
+	*len = o->id_len;
+}
+
 static int
 verify_ids(struct commit_ctx *c, const fw_roots *roots, const fw_ptree_edit *e, size_t n)
 {
@@ -286,7 +297,7 @@ verify_ids(struct commit_ctx *c, const fw_roots *roots, const fw_ptree_edit *e, 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct group *g = &c->groups[e[i].ref];
 		const struct op *o = &c->ops[g->first];
-		if (!g->exists)
+		if (!g->exists || e[i].op != FW_EDIT_DEL)
 			continue;
 		if (!have || memcmp(e[i].key, leaf.key, 16) > 0) {
 			fw_rg_release(&rg);
@@ -525,7 +536,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	/* iedits are in hash order already */
 	{
 		fw_data_ctx dctx = { .os = s->os, .schema = &c.schema,
-		    .edit_record = edit_record, .arg = &c, .progress = o->progress,
+		    .edit_record = edit_record, .edit_id = edit_id, .arg = &c,
+		    .progress = o->progress,
 		    .progress_arg = o->progress_arg, .total = nd };
 		fw_ptree dt, it;
 		fw_pool *pool = NULL;

@@ -189,6 +189,8 @@ typedef struct fw_data_ctx {
 	fw_schema *schema;
 	/* The record of a level-0 edit (PUT: all fields; PATCH: the fields set). */
 	int (*edit_record)(void *arg, int64_t ref, fw_rec *out);
+	/* The staged id of a level-0 edit (borrowed). */
+	void (*edit_id)(void *arg, int64_t ref, const char **id, size_t *len);
 	void *arg;
 	_Atomic uint64_t columns_reused, columns_written;
 	/* Guards the lazy column decoding of old row groups shared by builders. */

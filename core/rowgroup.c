@@ -373,6 +373,40 @@ same_values(fw_data_ctx *ctx, fw_ptree_loaded *src, const fw_ptree_ent *ents, si
 	return 1;
 }
 
+/*
+ * The id index keys ids by 8 bytes of their SHA-256, so an edit that lands on
+ * a stored row must carry that row's id, or two ids collide: refuse rather
+ * than replace another record. Done here, where the old row group is loaded
+ * anyway and on the builder threads.
+ */
+static int
+check_ids(fw_data_ctx *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edits)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *id;
+		size_t idlen, len;
+		fw_column *ids;
+		int rc;
+
+		if (ents[i].edit < 0 || ents[i].src == NULL || ctx->edit_id == NULL)
+			continue;
+		ctx->edit_id(ctx->arg, edits[ents[i].edit].ref, &id, &idlen);
+		pthread_mutex_lock(&ctx->decode_mu);
+		rc = fw_rg_column(ctx->os, ents[i].src->user, "id", &ids);
+		pthread_mutex_unlock(&ctx->decode_mu);
+		if (rc < 0)
+			return rc;
+		uint32_t r = ents[i].row;
+		len = ids ? ids->off[r + 1] - ids->off[r] : 0;
+		if (ids == NULL || ids->kind[r] != FW_KIND_STRING || len != idlen ||
+		    memcmp(ids->data + ids->off[r], id, len) != 0)
+			return fw_error_set(FW_ECONFLICT, "id '%.*s' shares the first 8 bytes of "
+			    "its SHA-256 with id '%.*s' already in the corpus; rename one",
+			    (int)idlen, id, (int)len, ids ? ids->data + ids->off[r] : "");
+	}
+	return 0;
+}
+
 static int
 data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edits,
     fw_ptree_child *out)
@@ -398,6 +432,8 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 		if (ents[i].edit >= 0 &&
 		    (rc = ctx->edit_record(ctx->arg, edits[ents[i].edit].ref, &recs[i])) < 0)
 			goto done;
+	if ((rc = check_ids(ctx, ents, n, edits)) < 0)
+		goto done;
 	/* The whole of one old row group, in order: its untouched columns stay. */
 	if (n > 0 && ents[0].src && ents[0].src->n == n) {
 		whole = ents[0].src;

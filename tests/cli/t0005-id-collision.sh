@@ -23,6 +23,10 @@ expect_fail "commit refuses an id colliding with a stored one" 1 "shares the fir
 expect_eq "the stored record is intact" "$("$FW" cat c)" '{"id":"a","v":1}'
 expect_eq "the colliding record stays staged" "$("$FW" status c --json | jq .replace)" 1
 rm -rf .fw/stage/c
+"$FW" rm c "$other" >/dev/null
+expect_fail "commit refuses to delete through a colliding id" 1 "shares the first 8 bytes" "$FW" commit c -m rm
+expect_eq "the stored record is still there" "$("$FW" cat c)" '{"id":"a","v":1}'
+rm -rf .fw/stage/c
 printf '{"id":"a","v":3}\n{"id":"%s","v":4}\n' "$other" >both.jsonl
 "$FW" add c both.jsonl >/dev/null
 expect_fail "commit refuses two colliding staged ids" 1 "share the first 8 bytes" "$FW" commit c -m both
