@@ -48,6 +48,7 @@ uint64_t fw_now_ns(void);
 /* --- schema --- */
 typedef struct fw_schema_col {
 	char *name;
+	size_t namelen;
 	fw_type type;
 	int required;
 } fw_schema_col;

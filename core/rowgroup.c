@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "fw/error.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,7 +578,7 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 	out->stored = stored + kstored + sstored + hstored;
 	out->nent = (uint32_t)n;
 	if (ctx->progress) {
-		uint64_t done_rows = ctx->built += n;
+		uint64_t done_rows = atomic_fetch_add(&ctx->built, n) + n;
 		pthread_mutex_lock(&ctx->decode_mu);
 		ctx->progress(ctx->progress_arg, done_rows, ctx->total);
 		pthread_mutex_unlock(&ctx->decode_mu);

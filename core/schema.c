@@ -56,7 +56,7 @@ int
 fw_schema_find(const fw_schema *s, const char *name, size_t len)
 {
 	for (size_t i = 0; i < s->ncols; i++)
-		if (strlen(s->cols[i].name) == len && memcmp(s->cols[i].name, name, len) == 0)
+		if (s->cols[i].namelen == len && memcmp(s->cols[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
 }
@@ -75,6 +75,7 @@ fw_schema_add(fw_schema *s, const char *name, size_t len, fw_type type)
 	memset(c, 0, sizeof(*c));
 	if ((c->name = strndup(name, len)) == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
+	c->namelen = len;
 	c->type = type;
 	s->ncols++;
 	return 0;

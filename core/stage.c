@@ -202,7 +202,7 @@ add_fields(struct add_ctx *c, const char *id, size_t idlen, const fw_field *fiel
 			if (!sc->required)
 				continue;
 			for (i = 0; i < n; i++)
-				if (fields[i].namelen == strlen(sc->name) &&
+				if (fields[i].namelen == sc->namelen &&
 				    memcmp(fields[i].name, sc->name, fields[i].namelen) == 0)
 					break;
 			if (i == n)
