@@ -52,32 +52,11 @@ struct fsck {
 	fw_buf line;
 };
 
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
-static uint64_t
-be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The set hash of one row key (time, id hash). */
 static uint64_t
 key_hash(uint64_t time, uint64_t idh)
 {
-	return mix64(time ^ mix64(idh + 0x9e3779b97f4a7c15ull));
+	return fw_mix64(time ^ fw_mix64(idh + 0x9e3779b97f4a7c15ull));
 }
 
 static void
@@ -228,7 +207,7 @@ check_rowgroup(struct fsck *f, struct info *x)
 	for (uint32_t r = 0; r < rg.n; r++) {
 		const uint8_t *k = rg.keys + (size_t)r * 16;
 		x->bytes += rg.sizes[r];
-		x->sum += key_hash(be64(k), be64(k + 8));
+		x->sum += key_hash(fw_be64(k), fw_be64(k + 8));
 	}
 	memcpy(x->first, rg.keys, 16);
 	memcpy(x->last, rg.keys + (size_t)(rg.n - 1) * 16, 16);
@@ -323,7 +302,7 @@ check_ixl(struct fsck *f, struct info *x)
 	x->bytes = (uint64_t)n * 16;
 	x->nent = n;
 	for (uint32_t i = 0; i < n; i++)
-		x->sum += key_hash(vals[i], be64(keys + (size_t)i * 8));
+		x->sum += key_hash(vals[i], fw_be64(keys + (size_t)i * 8));
 	memcpy(x->first, keys, 8);
 	memcpy(x->last, keys + (size_t)(n - 1) * 8, 8);
 	x->spine = (uint8_t)check_cuts(f, &f->it, x, "ixl", keys, NULL, n, 16, 0);
@@ -453,7 +432,7 @@ missing_leaf(void *arg, const fw_ptree_child *leaf)
 		rc = fw_index_reader_get(&m->r, k + 8, &time);
 		if (rc < 0)
 			break;
-		if (rc == 0 || time != be64(k)) {
+		if (rc == 0 || time != fw_be64(k)) {
 			char hex[33];
 			for (int j = 0; j < 16; j++)
 				snprintf(hex + 2 * j, 3, "%02x", k[j]);

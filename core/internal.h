@@ -184,6 +184,17 @@ void fw_rg_release(fw_rg *rg);
 /* The decoded column of that name, or NULL when the row group has none. */
 int fw_rg_column(fw_objstore *os, fw_rg *rg, const char *name, fw_column **out);
 
+struct fw_filter;
+/*
+ * The rows of a row group a filter selects, deciding from the group's
+ * statistics first and decoding only the columns the filter names otherwise.
+ * Returns 1 when no row matches (*by_stats, when not NULL, says whether the
+ * statistics alone ruled the group out), 0 with *match NULL when every row
+ * matches, 0 with *match a mask of rg->n bytes (free()) otherwise.
+ */
+int fw_rg_select(fw_objstore *os, fw_rg *rg, const struct fw_filter *f, uint8_t **match,
+    int *by_stats);
+
 /* What the data tree's leaf builder needs from a commit. */
 typedef struct fw_data_ctx {
 	fw_objstore *os;

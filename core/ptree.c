@@ -30,18 +30,6 @@ kcmp(const fw_ptree *t, const uint8_t *a, const uint8_t *b)
 	return memcmp(a, b, t->klen);
 }
 
-static uint64_t
-mix64(uint64_t x)
-{
-	/* splitmix64's finaliser */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
 int
 fw_ptree_boundary(const fw_ptree *t, const uint8_t *key, int height,
     uint64_t before, uint64_t after)
@@ -57,7 +45,7 @@ fw_ptree_boundary(const fw_ptree *t, const uint8_t *key, int height,
 	/* The last 8 key bytes: the id-hash half of a row key, or an id hash. */
 	for (size_t i = t->klen - 8; i < t->klen; i++)
 		k = k << 8 | key[i];
-	u = (double)(mix64(k ^ (0x9e3779b97f4a7c15ull * (uint64_t)(height + 1))) >> 11) *
+	u = (double)(fw_mix64(k ^ (0x9e3779b97f4a7c15ull * (uint64_t)(height + 1))) >> 11) *
 	    (1.0 / 9007199254740992.0);
 	a = before > s->min ? (double)(before - s->min) / s->lambda : 0.0;
 	b = (double)(after - s->min) / s->lambda;

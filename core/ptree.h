@@ -23,6 +23,18 @@
 
 #define FW_PTREE_MAX_KEY 16
 
+/* splitmix64's finaliser: the hash of tree boundaries and of fsck's sets. */
+static inline uint64_t
+fw_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
 /* A child as its parent lists it. */
 typedef struct fw_ptree_child {
 	uint8_t key[FW_PTREE_MAX_KEY];	/* the last (largest) key below it */

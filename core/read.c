@@ -45,68 +45,6 @@ emit_row(struct cat_ctx *c, fw_rg *rg, fw_column **cols, uint32_t r)
 	return c->cb(c->arg, c->line.data, c->line.len);
 }
 
-/*
- * The rows of a row group the filter selects: none (returns 1) when its
- * statistics rule the group out, all (*match NULL) when they say every row
- * matches, else a mask from the columns the filter reads, decoded alone.
- */
-static int
-filter_rows(struct cat_ctx *c, fw_rg *rg, uint8_t **match)
-{
-	const char *const *want;
-	size_t nwant = fw_filter_columns(c->o->where, &want);
-	const char **names = calloc(rg->ncols + 1, sizeof(*names));
-	fw_colstats *stats = calloc(rg->ncols + 1, sizeof(*stats));
-	const fw_column **cols = calloc(nwant + 1, sizeof(*cols));
-	size_t ncols = 0;
-	int rc = 0, verdict;
-
-	*match = NULL;
-	if (!names || !stats || !cols) {
-		rc = fw_error_set(FW_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t k = 0; k < rg->ncols; k++) {
-		names[k] = rg->cols[k].name;
-		stats[k] = rg->cols[k].st;
-	}
-	verdict = fw_filter_check_stats(c->o->where, names, stats, rg->ncols, rg->n);
-	if (verdict == FW_FILTER_NONE) {
-		c->o->groups_skipped++;
-		rc = 1;
-		goto done;
-	}
-	if (verdict == FW_FILTER_ALL)
-		goto done;
-	for (size_t w = 0; w < nwant; w++) {
-		fw_column *col;
-		if ((rc = fw_rg_column(c->s->os, rg, want[w], &col)) < 0)
-			goto done;
-		if (col)
-			cols[ncols++] = col;
-	}
-	if ((*match = calloc(rg->n + 1, 1)) == NULL) {
-		rc = fw_error_set(FW_ENOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = fw_filter_match_columns(c->o->where, cols, ncols, rg->n, *match)) < 0)
-		goto done;
-	rc = 0;
-	for (uint32_t r = 0; r < rg->n; r++)
-		if ((*match)[r])
-			goto done;
-	rc = 1;		/* no row matched: do not decode the rest */
-done:
-	if (rc != 0) {
-		free(*match);
-		*match = NULL;
-	}
-	free(names);
-	free(stats);
-	free(cols);
-	return rc;
-}
-
 static int
 cat_leaf(void *arg, const fw_ptree_child *leaf)
 {
@@ -125,9 +63,13 @@ cat_leaf(void *arg, const fw_ptree_child *leaf)
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (c->o->where && (rc = filter_rows(c, &rg, &match)) != 0) {
-		if (rc == 1)
+	int by_stats = 0;
+	if (c->o->where &&
+	    (rc = fw_rg_select(c->s->os, &rg, c->o->where, &match, &by_stats)) != 0) {
+		if (rc == 1) {
+			c->o->groups_skipped += (uint64_t)by_stats;
 			rc = 0;		/* nothing here matches */
+		}
 		goto done;
 	}
 	c->o->groups_read++;

@@ -15,6 +15,7 @@
  */
 #include "internal.h"
 #include "fw/error.h"
+#include "fw/filter.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -249,6 +250,65 @@ fw_rg_column(fw_objstore *os, fw_rg *rg, const char *name, fw_column **out)
 	}
 done:
 	fw_buf_release(&b);
+	return rc;
+}
+
+int
+fw_rg_select(fw_objstore *os, fw_rg *rg, const struct fw_filter *f, uint8_t **match,
+    int *by_stats)
+{
+	const char *const *want;
+	size_t nwant = fw_filter_columns(f, &want), ncols = 0;
+	const char **names = calloc(rg->ncols + 1, sizeof(*names));
+	fw_colstats *stats = calloc(rg->ncols + 1, sizeof(*stats));
+	const fw_column **cols = calloc(nwant + 1, sizeof(*cols));
+	int rc = 0, verdict;
+
+	*match = NULL;
+	if (by_stats)
+		*by_stats = 0;
+	if (!names || !stats || !cols) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t k = 0; k < rg->ncols; k++) {
+		names[k] = rg->cols[k].name;
+		stats[k] = rg->cols[k].st;
+	}
+	verdict = fw_filter_check_stats(f, names, stats, rg->ncols, rg->n);
+	if (verdict != FW_FILTER_SOME) {
+		rc = verdict == FW_FILTER_NONE;
+		if (by_stats)
+			*by_stats = rc;
+		goto done;
+	}
+	for (size_t w = 0; w < nwant; w++) {
+		fw_column *col;
+		if ((rc = fw_rg_column(os, rg, want[w], &col)) < 0)
+			goto done;
+		if (col)
+			cols[ncols++] = col;
+	}
+	if ((*match = calloc(rg->n + 1, 1)) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = fw_filter_match_columns(f, cols, ncols, rg->n, *match)) < 0)
+		goto done;
+	rc = 1;		/* no row matched: callers need not decode the rest */
+	for (uint32_t r = 0; r < rg->n; r++)
+		if ((*match)[r]) {
+			rc = 0;
+			break;
+		}
+done:
+	if (rc != 0) {
+		free(*match);
+		*match = NULL;
+	}
+	free(names);
+	free(stats);
+	free(cols);
 	return rc;
 }
 

@@ -197,60 +197,6 @@ scan_columns(struct sctx *c, fw_rg *rg, const uint8_t *match)
 	return 0;
 }
 
-/* The rows the filter selects: returns 1 when none, 0 with *match NULL when
- * all, 0 with a mask otherwise. */
-static int
-select_rows(struct sctx *c, fw_rg *rg, uint8_t **match)
-{
-	const char *const *want;
-	size_t nwant = fw_filter_columns(c->where, &want), ncols = 0;
-	const char **names = calloc(rg->ncols + 1, sizeof(*names));
-	fw_colstats *stats = calloc(rg->ncols + 1, sizeof(*stats));
-	const fw_column **cols = calloc(nwant + 1, sizeof(*cols));
-	int rc = 0, verdict;
-
-	*match = NULL;
-	if (!names || !stats || !cols) {
-		rc = fw_error_set(FW_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t k = 0; k < rg->ncols; k++) {
-		names[k] = rg->cols[k].name;
-		stats[k] = rg->cols[k].st;
-	}
-	verdict = fw_filter_check_stats(c->where, names, stats, rg->ncols, rg->n);
-	if (verdict != FW_FILTER_SOME) {
-		rc = verdict == FW_FILTER_NONE;
-		goto done;
-	}
-	for (size_t w = 0; w < nwant; w++) {
-		fw_column *col;
-		if ((rc = fw_rg_column(c->s->os, rg, want[w], &col)) < 0)
-			goto done;
-		if (col)
-			cols[ncols++] = col;
-	}
-	if ((*match = calloc(rg->n + 1, 1)) == NULL) {
-		rc = fw_error_set(FW_ENOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = fw_filter_match_columns(c->where, cols, ncols, rg->n, *match)) < 0)
-		goto done;
-	rc = 1;
-	for (uint32_t r = 0; r < rg->n; r++)
-		if ((*match)[r])
-			rc = 0;
-done:
-	if (rc != 0) {
-		free(*match);
-		*match = NULL;
-	}
-	free(names);
-	free(stats);
-	free(cols);
-	return rc;
-}
-
 static int
 stats_leaf(void *arg, const fw_ptree_child *leaf)
 {
@@ -264,7 +210,7 @@ stats_leaf(void *arg, const fw_ptree_child *leaf)
 	st->groups++;
 	if ((rc = fw_rg_load(c->s->os, &rg, &leaf->oid, c->where != NULL)) < 0)
 		return rc;
-	if (c->where && (rc = select_rows(c, &rg, &match)) != 0) {
+	if (c->where && (rc = fw_rg_select(c->s->os, &rg, c->where, &match, NULL)) != 0) {
 		if (rc == 1) {
 			st->groups_skipped++;
 			rc = 0;

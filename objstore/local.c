@@ -571,24 +571,14 @@ done:
 	return rc;
 }
 
-static int
-local_iterate(void *be, int (*cb)(const fw_oid *id, uint64_t size, void *arg), void *arg)
+int
+local_loose_foreach(struct local *l, int (*cb)(void *arg, const fw_oid *id,
+    const char *path, const char *dir, const struct stat *st), void *arg)
 {
-	struct local *l = be;
 	int rc = 0;
 
-	pthread_mutex_lock(&l->mu);
-	rc = fw_local_packs_scan(l);
-	pthread_mutex_unlock(&l->mu);
-	for (size_t i = 0; rc == 0 && i < l->npacks; i++)
-		for (uint32_t k = 0; rc == 0 && k < l->packs[i].n; k++) {
-			const unsigned char *e = l->packs[i].entries + (size_t)k * IDX_ENTRY;
-			fw_oid id;
-			memcpy(id.id, e, 32);
-			rc = cb(&id, rd32(e + 40), arg);
-		}
 	for (int d = 0; d < 256 && rc == 0; d++) {
-		char sub[4096], hex[FW_OID_HEXSZ + 1];
+		char sub[4096], hex[FW_OID_HEXSZ + 1], path[4200];
 		DIR *dp;
 		struct dirent *de;
 
@@ -605,14 +595,51 @@ local_iterate(void *be, int (*cb)(const fw_oid *id, uint64_t size, void *arg), v
 			if (strlen(de->d_name) != FW_OID_HEXSZ - 2)
 				continue;
 			snprintf(hex, sizeof(hex), "%02x%s", d, de->d_name);
-			if (fw_oid_fromhex(&id, hex) < 0)
+			if (fw_oid_fromhex(&id, hex) < 0 ||
+			    fstatat(dirfd(dp), de->d_name, &st, 0) < 0)
 				continue;
-			if (fstatat(dirfd(dp), de->d_name, &st, 0) < 0)
-				continue;
-			rc = cb(&id, (uint64_t)st.st_size, arg);
+			snprintf(path, sizeof(path), "%s/%s", sub, de->d_name);
+			rc = cb(arg, &id, path, sub, &st);
 		}
 		closedir(dp);
 	}
+	return rc;
+}
+
+struct iter_arg {
+	int (*cb)(const fw_oid *id, uint64_t size, void *arg);
+	void *arg;
+};
+
+static int
+iterate_one(void *arg, const fw_oid *id, const char *path, const char *dir,
+    const struct stat *st)
+{
+	struct iter_arg *a = arg;
+
+	(void)path;
+	(void)dir;
+	return a->cb(id, (uint64_t)st->st_size, a->arg);
+}
+
+static int
+local_iterate(void *be, int (*cb)(const fw_oid *id, uint64_t size, void *arg), void *arg)
+{
+	struct local *l = be;
+	int rc = 0;
+
+	pthread_mutex_lock(&l->mu);
+	rc = fw_local_packs_scan(l);
+	pthread_mutex_unlock(&l->mu);
+	for (size_t i = 0; rc == 0 && i < l->npacks; i++)
+		for (uint32_t k = 0; rc == 0 && k < l->packs[i].n; k++) {
+			const unsigned char *e = l->packs[i].entries + (size_t)k * IDX_ENTRY;
+			fw_oid id;
+			memcpy(id.id, e, 32);
+			rc = cb(&id, rd32(e + 40), arg);
+		}
+	if (rc == 0)
+		rc = local_loose_foreach(l, iterate_one, &(struct iter_arg){ cb, arg });
 	return rc;
 }
 

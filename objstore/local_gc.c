@@ -254,52 +254,42 @@ collect_leftovers(struct local *l, int64_t grace, int dry_run, fw_objstore_gc_re
 	return rc;
 }
 
+struct loose_arg {
+	int (*keep)(void *arg, const fw_oid *id);
+	void *arg;
+	int64_t grace;
+	int dry_run;
+	fw_objstore_gc_result *res;
+};
+
+static int
+collect_one(void *argp, const fw_oid *id, const char *path, const char *dir,
+    const struct stat *st)
+{
+	struct loose_arg *a = argp;
+
+	a->res->objects++;
+	if (a->keep(a->arg, id))
+		return 0;
+	if (!old_enough(st->st_mtime, a->grace)) {
+		a->res->objects_young++;
+		return 0;
+	}
+	a->res->objects_freed++;
+	a->res->loose_removed++;
+	a->res->bytes_freed += (uint64_t)st->st_size;
+	if (a->dry_run)
+		return 0;
+	return unlink_synced(path, dir, "gc loose object removed");
+}
+
 static int
 collect_loose(struct local *l, int (*keep)(void *arg, const fw_oid *id), void *arg,
     int64_t grace, int dry_run, fw_objstore_gc_result *res)
 {
-	int rc = 0;
+	struct loose_arg a = { keep, arg, grace, dry_run, res };
 
-	for (int d = 0; d < 256 && rc == 0; d++) {
-		char sub[4096], hex[FW_OID_HEXSZ + 1];
-		DIR *dp;
-		struct dirent *de;
-
-		snprintf(sub, sizeof(sub), "%s/%02x", l->dir, d);
-		if ((dp = opendir(sub)) == NULL) {
-			if (errno == ENOENT)
-				continue;
-			return fw_error_errno("cannot read %s", sub);
-		}
-		while (rc == 0 && (de = readdir(dp)) != NULL) {
-			fw_oid id;
-			struct stat st;
-
-			if (strlen(de->d_name) != FW_OID_HEXSZ - 2)
-				continue;
-			snprintf(hex, sizeof(hex), "%02x%s", d, de->d_name);
-			if (fw_oid_fromhex(&id, hex) < 0 ||
-			    fstatat(dirfd(dp), de->d_name, &st, 0) < 0)
-				continue;
-			res->objects++;
-			if (keep(arg, &id))
-				continue;
-			if (!old_enough(st.st_mtime, grace)) {
-				res->objects_young++;
-				continue;
-			}
-			res->objects_freed++;
-			res->loose_removed++;
-			res->bytes_freed += (uint64_t)st.st_size;
-			if (!dry_run) {
-				char path[4200];
-				snprintf(path, sizeof(path), "%s/%s", sub, de->d_name);
-				rc = unlink_synced(path, sub, "gc loose object removed");
-			}
-		}
-		closedir(dp);
-	}
-	return rc;
+	return local_loose_foreach(l, collect_one, &a);
 }
 
 int

@@ -85,4 +85,11 @@ int fw_local_packs_scan(struct local *l);
 int fw_local_collect(void *be, int (*keep)(void *arg, const fw_oid *id), void *arg,
     int64_t grace, int dry_run, fw_objstore_gc_result *res);
 
+struct stat;
+/* Calls cb for every loose object (objects/ab/<62 hex>): its id, its path,
+ * the directory holding it and its stat; cb's non-zero return stops the walk
+ * and is returned. */
+int local_loose_foreach(struct local *l, int (*cb)(void *arg, const fw_oid *id,
+    const char *path, const char *dir, const struct stat *st), void *arg);
+
 #endif
