@@ -37,6 +37,7 @@ CORE_SRC := \
 	core/stage.c \
 	core/commit.c \
 	core/read.c \
+	core/diff.c \
 	core/rev.c \
 	core/refname.c \
 	core/branch.c \
@@ -74,6 +75,7 @@ CMD_SRC := \
 	cmd/log.c \
 	cmd/show.c \
 	cmd/cat.c \
+	cmd/diff.c \
 	cmd/tokenize.c \
 	cmd/branch.c \
 	cmd/switch.c \

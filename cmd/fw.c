@@ -29,6 +29,7 @@ static const struct fw_cmd commands[] = {
 	{ "log", cmd_log, FW_CMD_NEEDS_STORE, "show the history of a corpus" },
 	{ "show", cmd_show, FW_CMD_NEEDS_STORE, "show a version and its totals" },
 	{ "cat", cmd_cat, FW_CMD_NEEDS_STORE, "print records as JSON lines" },
+	{ "diff", cmd_diff, FW_CMD_NEEDS_STORE, "show what changed between two versions" },
 	{ "branch", cmd_branch, FW_CMD_NEEDS_STORE, "create, list and delete branches" },
 	{ "switch", cmd_switch, FW_CMD_NEEDS_STORE, "change a corpus's current branch" },
 	{ "tag", cmd_tag, FW_CMD_NEEDS_STORE, "name a version for good" },
