@@ -38,6 +38,7 @@ CORE_SRC := \
 	core/commit.c \
 	core/read.c \
 	core/diff.c \
+	core/merge.c \
 	core/rev.c \
 	core/refname.c \
 	core/branch.c \
@@ -76,6 +77,9 @@ CMD_SRC := \
 	cmd/show.c \
 	cmd/cat.c \
 	cmd/diff.c \
+	cmd/merge.c \
+	cmd/conflicts.c \
+	cmd/resolve.c \
 	cmd/tokenize.c \
 	cmd/branch.c \
 	cmd/switch.c \
