@@ -99,7 +99,8 @@ UNIT_SRC := \
 	tests/unit/test_filter.c \
 	tests/unit/test_tokenizer.c \
 	tests/unit/test_chat.c \
-	tests/unit/test_refname.c
+	tests/unit/test_refname.c \
+	tests/unit/test_merge.c
 
 FUZZ_TARGETS := objects jsonl canon filter filter_json tokenizer_json encode chat_template
 

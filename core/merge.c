@@ -789,6 +789,14 @@ combine(struct plan *p, const struct chg *o, const struct chg *t)
 	}
 	if (t == NULL || (!o->after && !t->after))
 		return 0;
+	/* A record removed and added back unchanged on one side is unchanged
+	 * there (only its row key moved). */
+	if (!o->after && t->before && t->nf == 0)
+		return 0;
+	if (!t->after && o->before && o->nf == 0) {
+		p->removed++;
+		return add_act(p, o->new_key, FW_EDIT_DEL, FW_EDIT_DEL, &r);
+	}
 	if (!o->after || !t->after)
 		return modify_delete(p, o, t);
 	return both_changed(p, o, t);
