@@ -33,7 +33,8 @@ struct side {
 	int loaded;
 	uint32_t pos;
 	fw_column **cols;	/* decoded columns of rg (NULL until needed) */
-	fw_column *ids;
+	fw_column *ids;		/* decoded when a row is emitted */
+	int have_ids;
 };
 
 struct dctx {
@@ -85,6 +86,7 @@ unload(struct side *sd)
 	free(sd->cols);
 	sd->cols = NULL;
 	sd->ids = NULL;
+	sd->have_ids = 0;
 	fw_rg_release(&sd->rg);
 	sd->loaded = 0;
 	sd->pos = 0;
@@ -109,7 +111,7 @@ load_next(struct dctx *c, struct side *sd)
 	sd->loaded = 1;
 	sd->pos = 0;
 	c->o->groups_read++;
-	return fw_rg_column(c->s->os, &sd->rg, "id", &sd->ids);
+	return 0;
 }
 
 static int
@@ -140,9 +142,25 @@ field_slot(struct dctx *c, size_t n)
 	return 0;
 }
 
-static void
-row_id(struct side *sd, uint32_t r, fw_diff_entry *e)
+static size_t
+find_col(const fw_rg *rg, const char *name)
 {
+	for (size_t k = 0; k < rg->ncols; k++)
+		if (strcmp(rg->cols[k].name, name) == 0)
+			return k;
+	return (size_t)-1;
+}
+
+static int
+row_id(struct dctx *c, struct side *sd, uint32_t r, fw_diff_entry *e)
+{
+	if (!sd->have_ids) {
+		size_t k = find_col(&sd->rg, "id");
+		int rc = k == (size_t)-1 ? 0 : col(c, sd, k, &sd->ids);
+		if (rc < 0)
+			return rc;
+		sd->have_ids = 1;
+	}
 	if (sd->ids && sd->ids->kind[r] == FW_KIND_STRING) {
 		e->id = sd->ids->data + sd->ids->off[r];
 		e->idlen = sd->ids->off[r + 1] - sd->ids->off[r];
@@ -150,6 +168,7 @@ row_id(struct side *sd, uint32_t r, fw_diff_entry *e)
 		e->id = "";
 		e->idlen = 0;
 	}
+	return 0;
 }
 
 /* A record added ('+', from side b) or removed ('-', side a), whole. */
@@ -160,7 +179,8 @@ emit_whole(struct dctx *c, char op, struct side *sd, uint32_t r)
 	size_t n = 0;
 	int rc;
 
-	row_id(sd, r, &e);
+	if ((rc = row_id(c, sd, r, &e)) < 0)
+		return rc;
 	memcpy(e.key, sd->rg.keys + (size_t)r * 16, 16);
 	for (size_t k = 0; k < sd->rg.ncols; k++) {
 		fw_column *cl;
@@ -184,15 +204,6 @@ emit_whole(struct dctx *c, char op, struct side *sd, uint32_t r)
 	e.fields = c->f;
 	e.nfields = n;
 	return c->cb(c->arg, &e);
-}
-
-static size_t
-find_col(const fw_rg *rg, const char *name)
-{
-	for (size_t k = 0; k < rg->ncols; k++)
-		if (strcmp(rg->cols[k].name, name) == 0)
-			return k;
-	return (size_t)-1;
 }
 
 /* Adds a changed field when the values differ. */
@@ -251,7 +262,8 @@ emit_pair(struct dctx *c, uint32_t ra, uint32_t rb, int skip_same)
 	}
 	if (n == 0)
 		return 0;
-	row_id(b, rb, &e);
+	if ((rc = row_id(c, b, rb, &e)) < 0)
+		return rc;
 	memcpy(e.key, b->rg.keys + (size_t)rb * 16, 16);
 	e.fields = c->f;
 	e.nfields = n;
@@ -479,6 +491,7 @@ borrow(struct side *sd, struct idside *is, uint32_t leaf)
 	sd->rg = is->rgs[leaf];
 	sd->cols = is->cols[leaf];
 	sd->ids = NULL;
+	sd->have_ids = 1;
 	for (size_t k = 0; k < sd->rg.ncols; k++)
 		if (strcmp(sd->rg.cols[k].name, "id") == 0)
 			sd->ids = sd->cols[k];
