@@ -104,7 +104,7 @@ load_next(struct dctx *c, struct side *sd)
 	if (sd->n == 0)
 		return 0;
 	sd->n--;
-	if ((rc = fw_rg_load(c->s->os, &sd->rg, &sd->st[sd->n].c.oid, 1)) < 0)
+	if ((rc = fw_rg_load(c->s->os, &sd->rg, &sd->st[sd->n].c.oid, 0)) < 0)
 		return rc;
 	if ((sd->cols = calloc(sd->rg.ncols + 1, sizeof(*sd->cols))) == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
@@ -112,6 +112,28 @@ load_next(struct dctx *c, struct side *sd)
 	sd->pos = 0;
 	c->o->groups_read++;
 	return 0;
+}
+
+/* The row keys of the loaded row group, read when first needed: two row
+ * groups with the same keys object are compared without them. */
+static int
+need_keys(struct dctx *c, struct side *sd)
+{
+	fw_buf b = FW_BUF_INIT;
+	int rc;
+
+	if (sd->rg.keys)
+		return 0;
+	if ((rc = fw_obj_get(c->s->os, &b, &sd->rg.keys_oid, "rk")) < 0)
+		goto done;
+	if (b.len != (size_t)sd->rg.n * 16) {
+		rc = fw_error_set(FW_ECORRUPT, "row keys object has the wrong size");
+		goto done;
+	}
+	sd->rg.keys = (uint8_t *)fw_buf_detach(&b, NULL);
+done:
+	fw_buf_release(&b);
+	return rc < 0 ? rc : 0;
 }
 
 static int
@@ -179,7 +201,7 @@ emit_whole(struct dctx *c, char op, struct side *sd, uint32_t r)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = row_id(c, sd, r, &e)) < 0)
+	if ((rc = row_id(c, sd, r, &e)) < 0 || (rc = need_keys(c, sd)) < 0)
 		return rc;
 	memcpy(e.key, sd->rg.keys + (size_t)r * 16, 16);
 	for (size_t k = 0; k < sd->rg.ncols; k++) {
@@ -262,7 +284,7 @@ emit_pair(struct dctx *c, uint32_t ra, uint32_t rb, int skip_same)
 	}
 	if (n == 0)
 		return 0;
-	if ((rc = row_id(c, b, rb, &e)) < 0)
+	if ((rc = row_id(c, b, rb, &e)) < 0 || (rc = need_keys(c, b)) < 0)
 		return rc;
 	memcpy(e.key, b->rg.keys + (size_t)rb * 16, 16);
 	e.fields = c->f;
@@ -327,6 +349,8 @@ merge_rows(struct dctx *c)
 	if (a->pos == 0 && b->pos == 0 && a->rg.n == b->rg.n &&
 	    memcmp(a->rg.keys_oid.id, b->rg.keys_oid.id, 32) == 0)
 		return aligned(c);
+	if ((rc = need_keys(c, a)) < 0 || (rc = need_keys(c, b)) < 0)
+		return rc;
 	while (rc == 0 && a->pos < a->rg.n && b->pos < b->rg.n) {
 		int cmp = memcmp(a->rg.keys + (size_t)a->pos * 16, b->rg.keys + (size_t)b->pos * 16, 16);
 		if (cmp < 0)
