@@ -39,6 +39,7 @@ CORE_SRC := \
 	core/read.c \
 	core/diff.c \
 	core/merge.c \
+	core/merge_state.c \
 	core/rev.c \
 	core/refname.c \
 	core/branch.c \

@@ -144,8 +144,6 @@ uint32_t fw_fields_size(const fw_field *f, size_t n);
 /* The canonical JSON of a record given as fields. */
 int fw_record_canon(fw_buf *out, const fw_field *f, size_t n);
 
-#endif
-
 /* --- row groups (the data tree's leaves) --- */
 
 /* A staged record's fields, owned (fields point into mem). */
@@ -257,3 +255,5 @@ int fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
 int fw_seg_read_op(int fd, uint64_t off, uint32_t len, fw_buf *out);
 /* The real clock, ignoring FW_NOW (orders sealed segments). */
 uint64_t fw_clock_ns(void);
+
+#endif

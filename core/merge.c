@@ -25,6 +25,7 @@
 #include "fw/error.h"
 #include "fw/json.h"
 #include "fw/merge.h"
+#include "merge_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,20 +69,6 @@ struct act {
 struct conf {
 	char *id, *field, *base, *ours, *theirs;
 	int resolution;
-};
-
-struct resolution {
-	char *id;
-	int how;
-	char *json;
-};
-
-struct state {
-	char ours[FW_OID_HEXSZ + 1], theirs[FW_OID_HEXSZ + 1], base[FW_OID_HEXSZ + 1];
-	char branch[256], name[600];
-	char *message;
-	struct resolution *r;
-	size_t nr;
 };
 
 struct plan {
@@ -997,208 +984,6 @@ done:
 	return rc;
 }
 
-/* --- the merge state --- */
-
-static void
-state_path(fw_store *s, const char *corpus, fw_buf *dir, fw_buf *file)
-{
-	fw_buf_reset(dir);
-	fw_buf_printf(dir, "%s/merge/%s", s->dir, corpus);
-	if (file) {
-		fw_buf_reset(file);
-		fw_buf_printf(file, "%s/state", dir->data);
-	}
-}
-
-static void
-hex_put(fw_buf *b, const char *s, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		fw_buf_addc(b, hx[(unsigned char)s[i] >> 4]);
-		fw_buf_addc(b, hx[(unsigned char)s[i] & 15]);
-	}
-}
-
-static char *
-hex_get(const char *h, size_t n)
-{
-	char *out = malloc(n / 2 + 1);
-
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i + 1 < n + 1 && i / 2 < n / 2; i += 2) {
-		unsigned v;
-		if (sscanf(h + i, "%2x", &v) != 1) {
-			free(out);
-			return NULL;
-		}
-		out[i / 2] = (char)v;
-	}
-	out[n / 2] = '\0';
-	return out;
-}
-
-static void
-state_release(struct state *st)
-{
-	free(st->message);
-	for (size_t i = 0; i < st->nr; i++) {
-		free(st->r[i].id);
-		free(st->r[i].json);
-	}
-	free(st->r);
-	memset(st, 0, sizeof(*st));
-}
-
-static int
-state_write(fw_store *s, const char *corpus, const struct state *st)
-{
-	fw_buf dir = FW_BUF_INIT, file = FW_BUF_INIT, tmp = FW_BUF_INIT, b = FW_BUF_INIT;
-	int fd = -1, rc = 0;
-
-	fw_buf_printf(&dir, "%s/merge", s->dir);
-	if (mkdir(dir.data, 0777) < 0 && errno != EEXIST) {
-		rc = fw_error_errno("cannot create %s", dir.data);
-		goto done;
-	}
-	state_path(s, corpus, &dir, &file);
-	if (mkdir(dir.data, 0777) < 0 && errno != EEXIST) {
-		rc = fw_error_errno("cannot create %s", dir.data);
-		goto done;
-	}
-	fw_buf_printf(&b, "fw-merge 1\nours %s\ntheirs %s\nbase %s\nbranch %s\nname %s\nmessage ",
-	    st->ours, st->theirs, st->base, st->branch, st->name);
-	hex_put(&b, st->message, strlen(st->message));
-	fw_buf_addc(&b, '\n');
-	for (size_t i = 0; i < st->nr; i++) {
-		fw_buf_printf(&b, "resolve %d ", st->r[i].how);
-		hex_put(&b, st->r[i].id, strlen(st->r[i].id));
-		fw_buf_addc(&b, ' ');
-		if (st->r[i].json)
-			hex_put(&b, st->r[i].json, strlen(st->r[i].json));
-		else
-			fw_buf_addc(&b, '-');
-		fw_buf_addc(&b, '\n');
-	}
-	fw_buf_printf(&tmp, "%s.tmp", file.data);
-	if ((fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
-		rc = fw_error_errno("cannot create %s", tmp.data);
-		goto done;
-	}
-	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) < 0) {
-		rc = fw_error_errno("cannot write %s", tmp.data);
-		goto done;
-	}
-	close(fd);
-	fd = -1;
-	fw_crash_point("merge state written");
-	if (rename(tmp.data, file.data) < 0) {
-		rc = fw_error_errno("cannot rename %s", tmp.data);
-		goto done;
-	}
-	if ((fd = open(dir.data, O_RDONLY | O_CLOEXEC)) >= 0)
-		fsync(fd);
-	fw_crash_point("merge state renamed");
-done:
-	if (fd >= 0)
-		close(fd);
-	fw_buf_release(&dir);
-	fw_buf_release(&file);
-	fw_buf_release(&tmp);
-	fw_buf_release(&b);
-	return rc;
-}
-
-/* 1 and *st when a merge state exists, 0 when none. */
-static int
-state_read(fw_store *s, const char *corpus, struct state *st)
-{
-	fw_buf dir = FW_BUF_INIT, file = FW_BUF_INIT;
-	char line[1 << 16];
-	FILE *f;
-	int rc = 1;
-
-	memset(st, 0, sizeof(*st));
-	state_path(s, corpus, &dir, &file);
-	f = fopen(file.data, "r");
-	if (f == NULL) {
-		rc = errno == ENOENT ? 0 : fw_error_errno("cannot open %s", file.data);
-		goto done;
-	}
-	char *big = NULL;
-	size_t bigcap = 0;
-	ssize_t len;
-	(void)line;
-	while ((len = getline(&big, &bigcap, f)) > 0 && rc == 1) {
-		if (big[len - 1] == '\n')
-			big[--len] = '\0';
-		char *sp = strchr(big, ' ');
-		if (sp == NULL)
-			continue;
-		*sp++ = '\0';
-		if (strcmp(big, "ours") == 0)
-			snprintf(st->ours, sizeof(st->ours), "%s", sp);
-		else if (strcmp(big, "theirs") == 0)
-			snprintf(st->theirs, sizeof(st->theirs), "%s", sp);
-		else if (strcmp(big, "base") == 0)
-			snprintf(st->base, sizeof(st->base), "%s", sp);
-		else if (strcmp(big, "branch") == 0)
-			snprintf(st->branch, sizeof(st->branch), "%s", sp);
-		else if (strcmp(big, "name") == 0)
-			snprintf(st->name, sizeof(st->name), "%s", sp);
-		else if (strcmp(big, "message") == 0)
-			st->message = hex_get(sp, strlen(sp));
-		else if (strcmp(big, "resolve") == 0) {
-			int how = atoi(sp);
-			char *a = strchr(sp, ' '), *b2 = a ? strchr(a + 1, ' ') : NULL;
-			if (!a || !b2) {
-				rc = fw_error_set(FW_ECORRUPT, "bad line in %s", file.data);
-				break;
-			}
-			void *v = realloc(st->r, (st->nr + 1) * sizeof(*st->r));
-			if (v == NULL) {
-				rc = oom();
-				break;
-			}
-			st->r = v;
-			struct resolution *r = &st->r[st->nr++];
-			r->how = how;
-			r->id = hex_get(a + 1, (size_t)(b2 - a - 1));
-			r->json = strcmp(b2 + 1, "-") == 0 ? NULL : hex_get(b2 + 1, strlen(b2 + 1));
-		}
-	}
-	free(big);
-	fclose(f);
-	if (rc == 1 && (!st->ours[0] || !st->theirs[0] || !st->base[0] || !st->message))
-		rc = fw_error_set(FW_ECORRUPT, "incomplete merge state %s; fw merge --abort %s",
-		    file.data, corpus);
-done:
-	if (rc != 1)
-		state_release(st);
-	fw_buf_release(&dir);
-	fw_buf_release(&file);
-	return rc;
-}
-
-static int
-state_remove(fw_store *s, const char *corpus)
-{
-	fw_buf dir = FW_BUF_INIT, file = FW_BUF_INIT;
-	int rc = 0;
-
-	state_path(s, corpus, &dir, &file);
-	if (unlink(file.data) < 0 && errno != ENOENT)
-		rc = fw_error_errno("cannot remove %s", file.data);
-	else
-		rmdir(dir.data);
-	fw_crash_point("merge state removed");
-	fw_buf_release(&dir);
-	fw_buf_release(&file);
-	return rc;
-}
-
 /* --- entry points --- */
 
 static int
@@ -1233,7 +1018,7 @@ run_merge(fw_store *s, fw_merge_result *res, const char *corpus, struct state *s
 	res->modified = p.modified;
 	res->conflicts = p.unresolved;
 	if (p.unresolved) {
-		if (write_state && (rc = state_write(s, corpus, st)) < 0)
+		if (write_state && (rc = fw_merge_state_write(s, corpus, st)) < 0)
 			goto done;
 		rc = fw_error_set(FW_ECONFLICT, "%llu conflicting record%s merging %s into %s@%s; "
 		    "see fw conflicts %s, then fw resolve, fw merge --continue or --abort",
@@ -1245,7 +1030,7 @@ run_merge(fw_store *s, fw_merge_result *res, const char *corpus, struct state *s
 		goto done;
 	fw_crash_point("branch moved");
 	git_oid_tostr(res->commit, sizeof(res->commit), &cid);
-	rc = state_remove(s, corpus);
+	rc = fw_merge_state_remove(s, corpus);
 done:
 	plan_release(&p);
 	fw_schema_release(&schema);
@@ -1268,7 +1053,7 @@ fw_merge(fw_store *s, fw_merge_result *res, const char *corpus, const char *thei
 	    (rc = fw_corpus_lock(s, corpus, &lockfd)) < 0)
 		goto done;
 	snprintf(res->branch, sizeof(res->branch), "%s", branch.data);
-	if ((rc = state_read(s, corpus, &st)) != 0) {
+	if ((rc = fw_merge_state_read(s, corpus, &st)) != 0) {
 		if (rc == 1)
 			rc = fw_error_set(FW_EEXISTS, "a merge of %s into %s@%s is in progress; "
 			    "fw merge --continue %s or --abort %s", st.name, corpus, st.branch,
@@ -1328,7 +1113,7 @@ fw_merge(fw_store *s, fw_merge_result *res, const char *corpus, const char *thei
 	}
 	rc = run_merge(s, res, corpus, &st, o ? o->strategy : FW_MERGE_ASK, 1);
 done:
-	state_release(&st);
+	fw_merge_state_release(&st);
 	fw_buf_release(&branch);
 	fw_buf_release(&msg);
 	fw_buf_release(&ref);
@@ -1349,7 +1134,7 @@ state_open(fw_store *s, const char *corpus, struct state *st, int *done_already)
 	int rc;
 
 	*done_already = 0;
-	if ((rc = state_read(s, corpus, st)) <= 0) {
+	if ((rc = fw_merge_state_read(s, corpus, st)) <= 0) {
 		if (rc == 0)
 			rc = fw_error_set(FW_ENOTFOUND, "no merge in progress on %s", corpus);
 		goto done;
@@ -1369,7 +1154,7 @@ state_open(fw_store *s, const char *corpus, struct state *st, int *done_already)
 		}
 		git_commit_free(c);
 		if (*done_already)
-			rc = state_remove(s, corpus);
+			rc = fw_merge_state_remove(s, corpus);
 		else
 			rc = fw_error_set(FW_ECONFLICT, "%s@%s moved since the merge began; "
 			    "fw merge --abort %s and merge again", corpus, st->branch, corpus);
@@ -1377,7 +1162,7 @@ state_open(fw_store *s, const char *corpus, struct state *st, int *done_already)
 done:
 	fw_buf_release(&branch);
 	if (rc < 0)
-		state_release(st);
+		fw_merge_state_release(st);
 	return rc;
 }
 
@@ -1398,7 +1183,7 @@ fw_merge_continue(fw_store *s, fw_merge_result *res, const char *corpus)
 				git_oid_tostr(res->commit, sizeof(res->commit), &head);
 		} else
 			rc = run_merge(s, res, corpus, &st, FW_MERGE_ASK, 0);
-		state_release(&st);
+		fw_merge_state_release(&st);
 	}
 	close(lockfd);
 	return rc;
@@ -1412,15 +1197,15 @@ fw_merge_abort(fw_store *s, const char *corpus)
 
 	if ((rc = fw_corpus_lock(s, corpus, &lockfd)) < 0)
 		return rc;
-	rc = state_read(s, corpus, &st);
+	rc = fw_merge_state_read(s, corpus, &st);
 	if (rc == 0)
 		rc = fw_error_set(FW_ENOTFOUND, "no merge in progress on %s", corpus);
 	else if (rc == 1) {
-		state_release(&st);
-		rc = state_remove(s, corpus);
+		fw_merge_state_release(&st);
+		rc = fw_merge_state_remove(s, corpus);
 	} else {
 		/* an unreadable state is removed too: abort must always work */
-		rc = state_remove(s, corpus);
+		rc = fw_merge_state_remove(s, corpus);
 	}
 	close(lockfd);
 	return rc;
@@ -1448,7 +1233,7 @@ fw_merge_conflicts(fw_store *s, const char *corpus,
 		}
 	plan_release(&p);
 	fw_schema_release(&schema);
-	state_release(&st);
+	fw_merge_state_release(&st);
 	return rc;
 }
 
@@ -1508,10 +1293,10 @@ fw_merge_resolve(fw_store *s, const char *corpus, const char *id, int how,
 	st.r[st.nr].how = how;
 	st.r[st.nr].json = how == FW_MERGE_FILE ? fw_buf_detach(&canon, NULL) : NULL;
 	st.nr++;
-	rc = state_write(s, corpus, &st);
+	rc = fw_merge_state_write(s, corpus, &st);
 done:
 	plan_release(&p);
-	state_release(&st);
+	fw_merge_state_release(&st);
 out:
 	fw_schema_release(&schema);
 	fw_buf_release(&canon);
@@ -1523,11 +1308,11 @@ int
 fw_merge_in_progress(fw_store *s, const char *corpus, char *theirs)
 {
 	struct state st;
-	int rc = state_read(s, corpus, &st);
+	int rc = fw_merge_state_read(s, corpus, &st);
 
 	if (rc == 1) {
 		snprintf(theirs, 256, "%.255s", st.name);
-		state_release(&st);
+		fw_merge_state_release(&st);
 	}
 	return rc;
 }
