@@ -77,6 +77,14 @@ expect_eq "line diff of a long text" "$("$FW" diff txt~1 txt)" '~ t
      line three
      line four'
 expect_eq "no escape codes when not a terminal" "$("$FW" diff txt~1 txt | grep -c "$(printf '\033')")" 0
+# on a terminal (script(1) gives one): colours, and NO_COLOR turns them off
+if command -v script >/dev/null 2>&1; then
+	esc=$(printf '\033')
+	expect_eq "colours on a terminal" \
+	    "$(PAGER=cat script -qc "'$FW' diff txt~1 txt" /dev/null | grep -c "${esc}\[31m-line two")" 1
+	expect_eq "NO_COLOR" \
+	    "$(NO_COLOR=1 PAGER=cat script -qc "'$FW' diff txt~1 txt" /dev/null | grep -c "$esc")" 0
+fi
 
 # two corpora: rows matched by id
 "$FW" corpus create dpo >/dev/null

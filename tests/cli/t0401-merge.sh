@@ -55,6 +55,21 @@ expect_eq "merging again" "$("$FW" merge sft@clean)" "sft@main is up to date wit
 expect_eq "the index finds every record" "$("$FW" cat sft | sed 's/.*"id":"\([^"]*\)".*/\1/' |
     while read -r id; do "$FW" cat sft --id "$id" >/dev/null || echo "$id"; done)" ""
 
+# columns new on either side (json) are unioned
+"$FW" corpus create u >/dev/null
+printf '{"id":"a","reward":1}\n{"id":"b","reward":2}\n' >u.jsonl
+"$FW" add u u.jsonl >/dev/null && "$FW" commit u -m 1 >/dev/null
+"$FW" branch u@x >/dev/null
+printf '{"id":"a","note":"hello"}\n' >un.jsonl
+"$FW" add u un.jsonl --patch >/dev/null && "$FW" commit u -m note >/dev/null
+"$FW" switch u@x >/dev/null
+printf '{"id":"b","judge":{"score":3}}\n' >uj.jsonl
+"$FW" add u uj.jsonl --patch >/dev/null && "$FW" commit u -m judge >/dev/null
+"$FW" switch u@main >/dev/null
+check "merge with new columns on both sides" "$FW" merge u@x
+expect_eq "both new columns" "$("$FW" cat u --id a --id b)" '{"id":"a","reward":1,"note":"hello"}
+{"id":"b","reward":2,"judge":{"score":3}}'
+
 # refusals
 "$FW" corpus create dpo >/dev/null
 expect_fail "another corpus" 1 "is of corpus dpo, not sft" "$FW" merge sft@dpo@main
