@@ -38,6 +38,10 @@ CORE_SRC := \
 	core/stage.c \
 	core/commit.c \
 	core/read.c \
+	core/diff.c \
+	core/merge.c \
+	core/merge_state.c \
+	core/merge_rec.c \
 	core/rev.c \
 	core/refname.c \
 	core/branch.c \
@@ -79,6 +83,10 @@ CMD_SRC := \
 	cmd/log.c \
 	cmd/show.c \
 	cmd/cat.c \
+	cmd/diff.c \
+	cmd/merge.c \
+	cmd/conflicts.c \
+	cmd/resolve.c \
 	cmd/tokenize.c \
 	cmd/branch.c \
 	cmd/switch.c \
@@ -102,7 +110,8 @@ UNIT_SRC := \
 	tests/unit/test_tokenizer.c \
 	tests/unit/test_chat.c \
 	tests/unit/test_refname.c \
-	tests/unit/test_maint.c
+	tests/unit/test_maint.c \
+	tests/unit/test_merge.c
 
 FUZZ_TARGETS := objects jsonl canon filter filter_json tokenizer_json encode chat_template
 

@@ -63,7 +63,8 @@ int cmd_stderr_tty(void);
 #define CMD(name) int cmd_##name(int argc, char **argv)
 CMD(init); CMD(corpus); CMD(add); CMD(rm); CMD(status); CMD(commit);
 CMD(log); CMD(show); CMD(cat); CMD(branch); CMD(switch); CMD(tag); CMD(reset);
-CMD(reflog); CMD(tokenize); CMD(stats); CMD(fsck); CMD(gc);
+CMD(reflog); CMD(tokenize); CMD(stats); CMD(fsck); CMD(gc); CMD(diff); CMD(merge);
+CMD(conflicts); CMD(resolve);
 
 
 

@@ -1,6 +1,7 @@
 #include "cmd.h"
 #include "fw/error.h"
 #include "fw/json.h"
+#include "fw/merge.h"
 #include "fw/store.h"
 
 #include <string.h>
@@ -20,20 +21,28 @@ one(void *arg, const char *corpus)
 	fw_stage_status st;
 	int rc;
 
+	char merging[256];
 	if ((rc = fw_stage_status_get(cmd_store(), corpus, &st)) < 0)
 		return rc;
+	if ((rc = fw_merge_in_progress(cmd_store(), corpus, merging)) < 0)
+		return rc;
+	int in_merge = rc == 1;
 	if (a->json) {
 		fw_buf b = FW_BUF_INIT;
 		fw_buf_printf(&b, "{\"corpus\":\"%s\",\"branch\":", corpus);
 		fw_json_quote(&b, st.branch, strlen(st.branch));
 		fw_buf_printf(&b, ",\"segments\":%llu,\"add\":%llu,"
 		    "\"replace\":%llu,\"delete\":%llu,\"patch\":%llu,\"ignored\":%llu,"
-		    "\"other_segments\":%llu}",
+		    "\"other_segments\":%llu,\"merging\":",
 		    (unsigned long long)st.segments,
 		    (unsigned long long)st.add, (unsigned long long)st.replace,
 		    (unsigned long long)st.remove, (unsigned long long)st.patch,
 		    (unsigned long long)st.ignored, (unsigned long long)st.other_segments);
-		printf("%s\n", b.data);
+		if (in_merge)
+			fw_json_quote(&b, merging, strlen(merging));
+		else
+			fw_buf_adds(&b, "null");
+		printf("%s}\n", b.data);
 		fw_buf_release(&b);
 		return 0;
 	}
@@ -49,6 +58,9 @@ one(void *arg, const char *corpus)
 		printf(" (%llu staged batch%s)\n", (unsigned long long)st.segments,
 		    st.segments == 1 ? "" : "es");
 	}
+	if (in_merge)
+		printf("  (merging %s: see fw conflicts %s; then fw merge --continue %s or "
+		    "--abort %s)\n", merging, corpus, corpus, corpus);
 	/* Staged batches belong to the branch they were staged on. */
 	if (st.other_segments)
 		printf("  (%llu batch%s staged on other branches: %s)\n",

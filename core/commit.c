@@ -332,8 +332,8 @@ verify_ids(struct commit_ctx *c, const fw_roots *roots, const fw_ptree_edit *e, 
 	return rc;
 }
 
-static int
-lock_corpus(fw_store *s, const char *corpus, int *fd)
+int
+fw_corpus_lock(fw_store *s, const char *corpus, int *fd)
 {
 	char path[4096];
 
@@ -358,6 +358,58 @@ ptedit_cmp(const void *a, const void *b)
 	return memcmp(((const fw_ptree_edit *)a)->key, ((const fw_ptree_edit *)b)->key, 16);
 }
 
+/*
+ * Rewrites the data tree and the index of a version with edits, writes the
+ * commit, makes the objects durable and moves the branch with compare-and-
+ * swap from a->head. Shared by fw_commit and fw_merge.
+ */
+int
+fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid, fw_roots *nroots,
+    uint64_t *reused)
+{
+	fw_data_ctx dctx = { .os = s->os, .schema = a->schema,
+	    .edit_record = a->edit_record, .edit_id = a->edit_id, .arg = a->arg,
+	    .progress = a->progress, .progress_arg = a->progress_arg, .total = a->nd };
+	fw_ptree dt, it;
+	fw_pool *pool = NULL;
+	git_reference *newref = NULL;
+	double t0 = now_s();
+	int rc;
+
+	pthread_mutex_init(&dctx.decode_mu, NULL);
+	fw_data_tree_init(&dt, s->os, &dctx);
+	fw_index_tree_init(&it, s->os, NULL);
+	if (fw_pool_default_threads() > 1 &&
+	    fw_pool_new(&pool, 0, 2 * fw_pool_default_threads()) == 0)
+		dt.pool = pool;
+	rc = fw_ptree_apply(&dt, &nroots->data, &a->roots->data, a->dedits, a->nd);
+	fw_pool_free(pool);
+	phase("data tree", &t0);
+	pthread_mutex_destroy(&dctx.decode_mu);
+	if (rc < 0 ||
+	    (rc = fw_ptree_apply(&it, &nroots->index, &a->roots->index, a->iedits, a->ni)) < 0)
+		return rc;
+	if (reused)
+		*reused = dctx.columns_reused;
+	phase("index", &t0);
+	if ((rc = fw_commit_write(s, cid, a->schema, nroots, a->message, a->parents,
+	    a->nparents)) < 0)
+		return rc;
+	if ((rc = fw_objstore_flush(s->os)) < 0)
+		return rc;
+	fw_crash_point("objects flushed");
+	phase("commit, flush", &t0);
+	if (a->pause)
+		a->pause();
+	if ((rc = git_reference_create_matching(&newref, s->repo, a->ref, cid, 1, a->head,
+	    a->reflog)) < 0)
+		return rc == GIT_EMODIFIED || rc == GIT_ELOCKED ?
+		    fw_error_set(FW_ECONFLICT, "%s", a->moved) :
+		    fw_git_error(rc, "cannot move %s", a->ref);
+	git_reference_free(newref);
+	return 0;
+}
+
 int
 fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commit_opts *o)
 {
@@ -368,7 +420,6 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	size_t nd = 0, ni = 0;
 	fw_objstore_counters before, after;
 	git_oid head, cid;
-	git_reference *newref = NULL;
 	int lockfd = -1, rc;
 
 	double t0 = now_s();
@@ -379,7 +430,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	fw_objstore_counters_get(s->os, &before);
 	if ((rc = fw_corpus_current_branch(s, corpus, &branch)) < 0)
 		goto done;
-	if ((rc = lock_corpus(s, corpus, &lockfd)) < 0)
+	if ((rc = fw_corpus_lock(s, corpus, &lockfd)) < 0)
 		goto done;
 	fw_ref_branch(&ref, corpus, branch.data);
 	if ((rc = git_reference_name_to_id(&head, s->repo, ref.data)) < 0) {
@@ -534,29 +585,6 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		goto done;
 	phase("verify ids", &t0);
 	/* iedits are in hash order already */
-	{
-		fw_data_ctx dctx = { .os = s->os, .schema = &c.schema,
-		    .edit_record = edit_record, .edit_id = edit_id, .arg = &c,
-		    .progress = o->progress,
-		    .progress_arg = o->progress_arg, .total = nd };
-		fw_ptree dt, it;
-		fw_pool *pool = NULL;
-		pthread_mutex_init(&dctx.decode_mu, NULL);
-		fw_data_tree_init(&dt, s->os, &dctx);
-		fw_index_tree_init(&it, s->os, NULL);
-		if (fw_pool_default_threads() > 1 &&
-		    fw_pool_new(&pool, 0, 2 * fw_pool_default_threads()) == 0)
-			dt.pool = pool;
-		rc = fw_ptree_apply(&dt, &nroots.data, &roots.data, dedits, nd);
-		fw_pool_free(pool);
-		phase("data tree", &t0);
-		pthread_mutex_destroy(&dctx.decode_mu);
-		if (rc < 0 ||
-		    (rc = fw_ptree_apply(&it, &nroots.index, &roots.index, iedits, ni)) < 0)
-			goto done;
-		res->objects_reused = dctx.columns_reused;
-		phase("index", &t0);
-	}
 	fw_buf_adds(&msg, o->message && *o->message ? o->message : "commit");
 	if (msg.len && msg.data[msg.len - 1] != '\n')
 		fw_buf_addc(&msg, '\n');
@@ -565,22 +593,25 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		for (size_t i = 0; i < o->ntrailers; i++)
 			fw_buf_printf(&msg, "%s\n", o->trailers[i]);
 	}
-	if ((rc = fw_commit_write(s, &cid, &c.schema, &nroots, msg.data, &head, 1)) < 0)
-		goto done;
-	if ((rc = fw_objstore_flush(s->os)) < 0)
-		goto done;
-	fw_crash_point("objects flushed");
-	phase("commit, flush", &t0);
-	test_pause();
-	fw_buf_reset(&msg);
-	fw_buf_printf(&msg, "commit: %s", o->message ? o->message : "");
-	if ((rc = git_reference_create_matching(&newref, s->repo, ref.data, &cid, 1, &head,
-	    msg.data)) < 0) {
-		rc = rc == GIT_EMODIFIED || rc == GIT_ELOCKED ?
-		    fw_error_set(FW_ECONFLICT, "%s@%s moved while committing; staged data stays "
-		    "staged, commit again", corpus, branch.data) :
-		    fw_git_error(rc, "cannot move %s@%s", corpus, branch.data);
-		goto done;
+	{
+		fw_buf rlog = FW_BUF_INIT, moved = FW_BUF_INIT;
+		fw_commit_apply ap = {
+			.ref = ref.data, .head = &head, .schema = &c.schema, .roots = &roots,
+			.dedits = dedits, .nd = nd, .iedits = iedits, .ni = ni,
+			.edit_record = edit_record, .edit_id = edit_id, .arg = &c,
+			.message = msg.data, .parents = &head, .nparents = 1, .pause = test_pause,
+			.progress = o->progress, .progress_arg = o->progress_arg,
+		};
+		fw_buf_printf(&rlog, "commit: %s", o->message ? o->message : "");
+		fw_buf_printf(&moved, "%s@%s moved while committing; staged data stays staged, "
+		    "commit again", corpus, branch.data);
+		ap.reflog = rlog.data;
+		ap.moved = moved.data;
+		rc = fw_commit_apply_edits(s, &ap, &cid, &nroots, &res->objects_reused);
+		fw_buf_release(&rlog);
+		fw_buf_release(&moved);
+		if (rc < 0)
+			goto done;
 	}
 	fw_crash_point("branch moved");
 	for (size_t i = 0; i < c.nsegs; i++) {
@@ -597,7 +628,6 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	res->bytes_written = after.put_new_bytes - before.put_new_bytes;
 	rc = 0;
 done:
-	git_reference_free(newref);
 	if (c.fds)
 		for (size_t i = 0; i < c.nsegs; i++)
 			if (c.fds[i] >= 0)

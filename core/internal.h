@@ -145,8 +145,6 @@ uint32_t fw_fields_size(const fw_field *f, size_t n);
 /* The canonical JSON of a record given as fields. */
 int fw_record_canon(fw_buf *out, const fw_field *f, size_t n);
 
-#endif
-
 /* --- row groups (the data tree's leaves) --- */
 
 /* A staged record's fields, owned (fields point into mem). */
@@ -214,6 +212,35 @@ typedef struct fw_data_ctx {
 	uint64_t total;
 } fw_data_ctx;
 
+/* --- applying edits: the end of a commit, shared with merges --- */
+typedef struct fw_commit_apply {
+	const char *ref;		/* the branch's ref name */
+	const git_oid *head;		/* its position when read */
+	fw_schema *schema;		/* of the new version */
+	const fw_roots *roots;		/* of head */
+	const fw_ptree_edit *dedits, *iedits;	/* data (row-key order), index (hash order) */
+	size_t nd, ni;
+	int (*edit_record)(void *arg, int64_t ref, fw_rec *out);
+	/* The staged id of an edit, to check against stored ids; may be NULL. */
+	void (*edit_id)(void *arg, int64_t ref, const char **id, size_t *len);
+	void *arg;
+	/* Progress of the row groups built, may be NULL. */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+	const char *message;		/* the whole commit message */
+	const char *reflog;		/* the branch's reflog message */
+	const char *moved;		/* the FW_ECONFLICT message when the branch moved */
+	const git_oid *parents;
+	size_t nparents;
+	void (*pause)(void);		/* test hook before the move, may be NULL */
+} fw_commit_apply;
+/* Applies the edits to both trees, writes the commit into *cid, flushes the
+ * objects and moves a->ref from a->head (FW_ECONFLICT when it moved). */
+int fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid,
+    fw_roots *nroots, uint64_t *reused);
+/* Takes the corpus's commit lock (FW_ELOCKED when held); close *fd to free. */
+int fw_corpus_lock(fw_store *s, const char *corpus, int *fd);
+
 /* --- the id index --- */
 /* Looks up an id hash: 1 and *time when present, 0 when absent, <0 error. */
 int fw_index_lookup(fw_objstore *os, const fw_ptree_root *root,
@@ -257,3 +284,5 @@ int fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
 int fw_seg_read_op(int fd, uint64_t off, uint32_t len, fw_buf *out);
 /* The real clock, ignoring FW_NOW (orders sealed segments). */
 uint64_t fw_clock_ns(void);
+
+#endif

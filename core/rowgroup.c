@@ -375,7 +375,9 @@ data_patched_size(void *ctxp, const fw_ptree_edit *e, fw_ptree_loaded *src,
 			goto done;
 		if (c && c->kind[row] != FW_KIND_MISSING)
 			s -= f->namelen + (c->off[row + 1] - c->off[row]) + 2;
-		s += f->namelen + f->len + 2;
+		/* a merge's patch removes a field by setting it MISSING */
+		if (f->kind != FW_KIND_MISSING)
+			s += f->namelen + f->len + 2;
 	}
 	*size = s < 0 ? 0 : s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 done:

@@ -286,7 +286,7 @@ echo
 echo "bench: results written to $res"
 
 # --- g. the other benchmarks ------------------------------------------------------------
-for b in tokenizer filter; do
+for b in tokenizer filter diff; do
 	if [ -f "$root/tests/bench/$b/run.sh" ]; then
 		echo "== $b benchmark"
 		FW="$FW" sh "$root/tests/bench/$b/run.sh" || die "tests/bench/$b/run.sh failed"

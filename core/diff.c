@@ -1,0 +1,688 @@
+/*
+ * fw diff: two data trees walked together in key order (DESIGN.md section 5).
+ *
+ * Each side is a stack of subtrees still to visit (its top the leftmost) and
+ * at most one row group being read. While neither side is part-way through a
+ * row group, both have consumed exactly the keys up to the same point, so two
+ * subtrees on top with the same object id hold the same rows and are skipped
+ * whole. Otherwise the taller one is opened, and two row groups are merged row
+ * by row; a row group left part-way stays loaded until its rows are used up.
+ * Two row groups with the same row-key object hold the same keys: a column
+ * with the same object id in both is then equal for every row and is never
+ * decoded. Rows are matched by row key, which a record keeps across versions
+ * of its corpus; for two corpora they are matched by id (both read whole).
+ */
+#include "internal.h"
+#include "fw/diff.h"
+#include "fw/error.h"
+#include "fw/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct item {
+	fw_ptree_child c;
+	int height;
+};
+
+struct side {
+	fw_ptree t;
+	struct item *st;
+	size_t n, cap;
+	fw_rg rg;
+	int loaded;
+	uint32_t pos;
+	fw_column **cols;	/* decoded columns of rg (NULL until needed) */
+	fw_column *ids;		/* decoded when a row is emitted */
+	int have_ids;
+};
+
+struct dctx {
+	fw_store *s;
+	fw_diff_opts *o;
+	int (*cb)(void *arg, const fw_diff_entry *e);
+	void *arg;
+	struct side a, b;
+	fw_diff_field *f;
+	size_t fcap;
+};
+
+static int
+push(struct side *sd, const fw_ptree_child *c, int height)
+{
+	if (sd->n == sd->cap) {
+		size_t cap = sd->cap ? sd->cap * 2 : 64;
+		struct item *v = realloc(sd->st, cap * sizeof(*v));
+		if (v == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		sd->st = v;
+		sd->cap = cap;
+	}
+	sd->st[sd->n].c = *c;
+	sd->st[sd->n].height = height;
+	sd->n++;
+	return 0;
+}
+
+/* Replaces the top subtree by its children. */
+static int
+expand(struct side *sd)
+{
+	struct item it = sd->st[--sd->n];
+	fw_ptree_loaded l;
+	int rc;
+
+	if ((rc = fw_ptree_node_load(&sd->t, &it.c.oid, &l)) < 0)
+		return rc;
+	for (uint32_t i = l.n; i > 0 && rc == 0; i--)
+		rc = push(sd, &l.children[i - 1], it.height - 1);
+	fw_ptree_loaded_release(&sd->t, &l);
+	return rc;
+}
+
+static void
+unload(struct side *sd)
+{
+	free(sd->cols);
+	sd->cols = NULL;
+	sd->ids = NULL;
+	sd->have_ids = 0;
+	fw_rg_release(&sd->rg);
+	sd->loaded = 0;
+	sd->pos = 0;
+}
+
+/* Opens subtrees down to the leftmost leaf and loads it. */
+static int
+load_next(struct dctx *c, struct side *sd)
+{
+	int rc;
+
+	while (sd->n && sd->st[sd->n - 1].height > 0)
+		if ((rc = expand(sd)) < 0)
+			return rc;
+	if (sd->n == 0)
+		return 0;
+	sd->n--;
+	if ((rc = fw_rg_load(c->s->os, &sd->rg, &sd->st[sd->n].c.oid, 0)) < 0)
+		return rc;
+	if ((sd->cols = calloc(sd->rg.ncols + 1, sizeof(*sd->cols))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	sd->loaded = 1;
+	sd->pos = 0;
+	c->o->groups_read++;
+	return 0;
+}
+
+/* The row keys of the loaded row group, read when first needed: two row
+ * groups with the same keys object are compared without them. */
+static int
+need_keys(struct dctx *c, struct side *sd)
+{
+	fw_buf b = FW_BUF_INIT;
+	int rc;
+
+	if (sd->rg.keys)
+		return 0;
+	if ((rc = fw_obj_get(c->s->os, &b, &sd->rg.keys_oid, "rk")) < 0)
+		goto done;
+	if (b.len != (size_t)sd->rg.n * 16) {
+		rc = fw_error_set(FW_ECORRUPT, "row keys object has the wrong size");
+		goto done;
+	}
+	sd->rg.keys = (uint8_t *)fw_buf_detach(&b, NULL);
+done:
+	fw_buf_release(&b);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+col(struct dctx *c, struct side *sd, size_t k, fw_column **out)
+{
+	if (sd->cols[k] == NULL) {
+		int rc = fw_rg_column(c->s->os, &sd->rg, sd->rg.cols[k].name, &sd->cols[k]);
+		if (rc < 0)
+			return rc;
+	}
+	*out = sd->cols[k];
+	return 0;
+}
+
+static int
+field_slot(struct dctx *c, size_t n)
+{
+	if (n < c->fcap)
+		return 0;
+	size_t cap = c->fcap ? c->fcap * 2 : 64;
+	while (cap <= n)
+		cap *= 2;
+	fw_diff_field *f = realloc(c->f, cap * sizeof(*f));
+	if (f == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	c->f = f;
+	c->fcap = cap;
+	return 0;
+}
+
+static size_t
+find_col(const fw_rg *rg, const char *name)
+{
+	for (size_t k = 0; k < rg->ncols; k++)
+		if (strcmp(rg->cols[k].name, name) == 0)
+			return k;
+	return (size_t)-1;
+}
+
+static int
+row_id(struct dctx *c, struct side *sd, uint32_t r, fw_diff_entry *e)
+{
+	if (!sd->have_ids) {
+		size_t k = find_col(&sd->rg, "id");
+		int rc = k == (size_t)-1 ? 0 : col(c, sd, k, &sd->ids);
+		if (rc < 0)
+			return rc;
+		sd->have_ids = 1;
+	}
+	if (sd->ids && sd->ids->kind[r] == FW_KIND_STRING) {
+		e->id = sd->ids->data + sd->ids->off[r];
+		e->idlen = sd->ids->off[r + 1] - sd->ids->off[r];
+	} else {
+		e->id = "";
+		e->idlen = 0;
+	}
+	return 0;
+}
+
+/* A record added ('+', from side b) or removed ('-', side a), whole. */
+static int
+emit_whole(struct dctx *c, char op, struct side *sd, uint32_t r)
+{
+	fw_diff_entry e = { .op = op };
+	size_t n = 0;
+	int rc;
+
+	if ((rc = row_id(c, sd, r, &e)) < 0 || (rc = need_keys(c, sd)) < 0)
+		return rc;
+	memcpy(e.key, sd->rg.keys + (size_t)r * 16, 16);
+	for (size_t k = 0; k < sd->rg.ncols; k++) {
+		fw_column *cl;
+		if ((rc = col(c, sd, k, &cl)) < 0 || (rc = field_slot(c, n)) < 0)
+			return rc;
+		if (cl->kind[r] == FW_KIND_MISSING)
+			continue;
+		fw_diff_field *f = &c->f[n++];
+		memset(f, 0, sizeof(*f));
+		f->name = sd->rg.cols[k].name;
+		if (op == '+') {
+			f->new_kind = cl->kind[r];
+			f->new_val = cl->data + cl->off[r];
+			f->new_len = cl->off[r + 1] - cl->off[r];
+		} else {
+			f->old_kind = cl->kind[r];
+			f->old_val = cl->data + cl->off[r];
+			f->old_len = cl->off[r + 1] - cl->off[r];
+		}
+	}
+	e.fields = c->f;
+	e.nfields = n;
+	return c->cb(c->arg, &e);
+}
+
+/* Adds a changed field when the values differ. */
+static int
+cmp_field(struct dctx *c, size_t *n, const char *name, fw_column *x, uint32_t rx,
+    fw_column *y, uint32_t ry)
+{
+	uint8_t kx = x ? x->kind[rx] : FW_KIND_MISSING, ky = y ? y->kind[ry] : FW_KIND_MISSING;
+	uint32_t lx = x ? x->off[rx + 1] - x->off[rx] : 0, ly = y ? y->off[ry + 1] - y->off[ry] : 0;
+	const char *px = x ? x->data + x->off[rx] : NULL, *py = y ? y->data + y->off[ry] : NULL;
+	int rc;
+
+	if (kx == ky && lx == ly && (lx == 0 || memcmp(px, py, lx) == 0))
+		return 0;
+	if ((rc = field_slot(c, *n)) < 0)
+		return rc;
+	fw_diff_field *f = &c->f[(*n)++];
+	f->name = name;
+	f->old_kind = kx;
+	f->old_val = px;
+	f->old_len = lx;
+	f->new_kind = ky;
+	f->new_val = py;
+	f->new_len = ly;
+	return 0;
+}
+
+/* Compares row ra of a with row rb of b; skip_same: the row groups hold the
+ * same keys, so columns with equal object ids are equal. */
+static int
+emit_pair(struct dctx *c, uint32_t ra, uint32_t rb, int skip_same)
+{
+	struct side *a = &c->a, *b = &c->b;
+	fw_diff_entry e = { .op = '~' };
+	size_t n = 0;
+	int rc;
+
+	for (size_t k = 0; k < a->rg.ncols; k++) {
+		size_t j = find_col(&b->rg, a->rg.cols[k].name);
+		fw_column *x, *y = NULL;
+		if (skip_same && j != (size_t)-1 &&
+		    memcmp(a->rg.cols[k].oid.id, b->rg.cols[j].oid.id, 32) == 0)
+			continue;
+		if ((rc = col(c, a, k, &x)) < 0 || (j != (size_t)-1 && (rc = col(c, b, j, &y)) < 0))
+			return rc;
+		if ((rc = cmp_field(c, &n, a->rg.cols[k].name, x, ra, y, rb)) < 0)
+			return rc;
+	}
+	for (size_t j = 0; j < b->rg.ncols; j++) {
+		fw_column *y;
+		if (find_col(&a->rg, b->rg.cols[j].name) != (size_t)-1)
+			continue;
+		if ((rc = col(c, b, j, &y)) < 0 ||
+		    (rc = cmp_field(c, &n, b->rg.cols[j].name, NULL, 0, y, rb)) < 0)
+			return rc;
+	}
+	if (n == 0)
+		return 0;
+	if ((rc = row_id(c, b, rb, &e)) < 0 || (rc = need_keys(c, b)) < 0)
+		return rc;
+	memcpy(e.key, b->rg.keys + (size_t)rb * 16, 16);
+	e.fields = c->f;
+	e.nfields = n;
+	return c->cb(c->arg, &e);
+}
+
+/* Two row groups with the same keys: only columns whose ids differ are read,
+ * and only rows where one of them differs are compared whole. */
+static int
+aligned(struct dctx *c)
+{
+	struct side *a = &c->a, *b = &c->b;
+	uint8_t *changed = calloc(a->rg.n + 1, 1);
+	int rc = 0;
+
+	if (changed == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	for (size_t k = 0; k < a->rg.ncols && rc == 0; k++) {
+		size_t j = find_col(&b->rg, a->rg.cols[k].name);
+		fw_column *x, *y = NULL;
+		if (j != (size_t)-1 && memcmp(a->rg.cols[k].oid.id, b->rg.cols[j].oid.id, 32) == 0) {
+			c->o->columns_skipped++;
+			continue;
+		}
+		if ((rc = col(c, a, k, &x)) < 0 || (j != (size_t)-1 && (rc = col(c, b, j, &y)) < 0))
+			break;
+		for (uint32_t r = 0; r < a->rg.n; r++) {
+			uint8_t ky = y ? y->kind[r] : FW_KIND_MISSING;
+			uint32_t lx = x->off[r + 1] - x->off[r], ly = y ? y->off[r + 1] - y->off[r] : 0;
+			if (x->kind[r] != ky || lx != ly ||
+			    (lx && memcmp(x->data + x->off[r], y->data + y->off[r], lx) != 0))
+				changed[r] = 1;
+		}
+	}
+	for (size_t j = 0; j < b->rg.ncols && rc == 0; j++) {
+		fw_column *y;
+		if (find_col(&a->rg, b->rg.cols[j].name) != (size_t)-1)
+			continue;
+		if ((rc = col(c, b, j, &y)) < 0)
+			break;
+		for (uint32_t r = 0; r < b->rg.n; r++)
+			if (y->kind[r] != FW_KIND_MISSING)
+				changed[r] = 1;
+	}
+	for (uint32_t r = 0; r < a->rg.n && rc == 0; r++)
+		if (changed[r])
+			rc = emit_pair(c, r, r, 1);
+	free(changed);
+	a->pos = a->rg.n;
+	b->pos = b->rg.n;
+	return rc;
+}
+
+/* Merges the rows of the two loaded row groups until one is used up. */
+static int
+merge_rows(struct dctx *c)
+{
+	struct side *a = &c->a, *b = &c->b;
+	int rc = 0;
+
+	if (a->pos == 0 && b->pos == 0 && a->rg.n == b->rg.n &&
+	    memcmp(a->rg.keys_oid.id, b->rg.keys_oid.id, 32) == 0)
+		return aligned(c);
+	if ((rc = need_keys(c, a)) < 0 || (rc = need_keys(c, b)) < 0)
+		return rc;
+	while (rc == 0 && a->pos < a->rg.n && b->pos < b->rg.n) {
+		int cmp = memcmp(a->rg.keys + (size_t)a->pos * 16, b->rg.keys + (size_t)b->pos * 16, 16);
+		if (cmp < 0)
+			rc = emit_whole(c, '-', a, a->pos++);
+		else if (cmp > 0)
+			rc = emit_whole(c, '+', b, b->pos++);
+		else {
+			rc = emit_pair(c, a->pos, b->pos, 0);
+			a->pos++;
+			b->pos++;
+		}
+	}
+	return rc;
+}
+
+static int
+tree_diff(struct dctx *c, const fw_roots *ra, const fw_roots *rb)
+{
+	struct side *a = &c->a, *b = &c->b;
+	int rc = 0;
+
+	if (!ra->data.empty && (rc = push(a, &ra->data.top, ra->data.height)) < 0)
+		return rc;
+	if (!rb->data.empty && (rc = push(b, &rb->data.top, rb->data.height)) < 0)
+		return rc;
+	for (;;) {
+		if (a->loaded && a->pos >= a->rg.n)
+			unload(a);
+		if (b->loaded && b->pos >= b->rg.n)
+			unload(b);
+		if (!a->loaded && !b->loaded) {
+			if (a->n == 0 && b->n == 0)
+				return 0;
+			if (a->n && b->n) {
+				struct item *x = &a->st[a->n - 1], *y = &b->st[b->n - 1];
+				if (x->height == y->height &&
+				    memcmp(x->c.oid.id, y->c.oid.id, 32) == 0) {
+					a->n--;
+					b->n--;
+					c->o->subtrees_skipped++;
+					continue;
+				}
+				if (x->height > 0 || y->height > 0) {
+					int hx = x->height, hy = y->height;
+					if (hx >= hy && (rc = expand(a)) < 0)
+						return rc;
+					if (hy >= hx && (rc = expand(b)) < 0)
+						return rc;
+					continue;
+				}
+			}
+		}
+		if (!a->loaded && a->n && (rc = load_next(c, a)) < 0)
+			return rc;
+		if (!b->loaded && b->n && (rc = load_next(c, b)) < 0)
+			return rc;
+		if (a->loaded && b->loaded)
+			rc = merge_rows(c);
+		else if (a->loaded)
+			while (rc == 0 && a->pos < a->rg.n)
+				rc = emit_whole(c, '-', a, a->pos++);
+		else if (b->loaded)
+			while (rc == 0 && b->pos < b->rg.n)
+				rc = emit_whole(c, '+', b, b->pos++);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+/* --- two corpora: rows matched by id --- */
+
+struct idrow {
+	const char *id;
+	uint32_t idlen;
+	uint32_t leaf, row;
+};
+
+struct idside {
+	fw_rg *rgs;
+	fw_column ***cols;
+	size_t nrg, caprg;
+	struct idrow *rows;
+	size_t n, cap;
+	fw_store *s;
+};
+
+static int
+idside_leaf(void *arg, const fw_ptree_child *leaf)
+{
+	struct idside *is = arg;
+	fw_column *ids;
+	int rc;
+
+	if (is->nrg == is->caprg) {
+		size_t cap = is->caprg ? is->caprg * 2 : 64;
+		fw_rg *v = realloc(is->rgs, cap * sizeof(*v));
+		fw_column ***w = v ? realloc(is->cols, cap * sizeof(*w)) : NULL;
+		if (v)
+			is->rgs = v;
+		if (w == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		is->cols = w;
+		is->caprg = cap;
+	}
+	fw_rg *rg = &is->rgs[is->nrg];
+	if ((rc = fw_rg_load(is->s->os, rg, &leaf->oid, 1)) < 0)
+		return rc;
+	is->cols[is->nrg] = calloc(rg->ncols + 1, sizeof(fw_column *));
+	is->nrg++;
+	if (is->cols[is->nrg - 1] == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	for (size_t k = 0; k < rg->ncols; k++)
+		if ((rc = fw_rg_column(is->s->os, rg, rg->cols[k].name,
+		    &is->cols[is->nrg - 1][k])) < 0)
+			return rc;
+	if ((rc = fw_rg_column(is->s->os, rg, "id", &ids)) < 0)
+		return rc;
+	for (uint32_t r = 0; r < rg->n; r++) {
+		if (is->n == is->cap) {
+			size_t cap = is->cap ? is->cap * 2 : 1024;
+			struct idrow *v = realloc(is->rows, cap * sizeof(*v));
+			if (v == NULL)
+				return fw_error_set(FW_ENOMEM, "out of memory");
+			is->rows = v;
+			is->cap = cap;
+		}
+		struct idrow *ir = &is->rows[is->n++];
+		ir->id = ids ? ids->data + ids->off[r] : "";
+		ir->idlen = ids ? ids->off[r + 1] - ids->off[r] : 0;
+		ir->leaf = (uint32_t)(is->nrg - 1);
+		ir->row = r;
+	}
+	return 0;
+}
+
+static int
+idrow_cmp(const void *x, const void *y)
+{
+	const struct idrow *a = x, *b = y;
+	size_t n = a->idlen < b->idlen ? a->idlen : b->idlen;
+	int c = memcmp(a->id, b->id, n);
+
+	return c ? c : (a->idlen > b->idlen) - (a->idlen < b->idlen);
+}
+
+static void
+idside_release(struct idside *is)
+{
+	for (size_t i = 0; i < is->nrg; i++) {
+		free(is->cols[i]);
+		fw_rg_release(&is->rgs[i]);
+	}
+	free(is->rgs);
+	free(is->cols);
+	free(is->rows);
+}
+
+/* Points side sd at one row group of an idside (borrowed, not owned). */
+static void
+borrow(struct side *sd, struct idside *is, uint32_t leaf)
+{
+	sd->rg = is->rgs[leaf];
+	sd->cols = is->cols[leaf];
+	sd->ids = NULL;
+	sd->have_ids = 1;
+	for (size_t k = 0; k < sd->rg.ncols; k++)
+		if (strcmp(sd->rg.cols[k].name, "id") == 0)
+			sd->ids = sd->cols[k];
+}
+
+static int
+id_diff(struct dctx *c, const fw_roots *ra, const fw_roots *rb)
+{
+	struct idside xa = { .s = c->s }, xb = { .s = c->s };
+	fw_ptree t;
+	size_t i = 0, j = 0;
+	int rc;
+
+	fw_data_tree_init(&t, c->s->os, NULL);
+	if ((rc = fw_ptree_walk_leaves(&t, &ra->data, NULL, NULL, idside_leaf, &xa)) < 0 ||
+	    (rc = fw_ptree_walk_leaves(&t, &rb->data, NULL, NULL, idside_leaf, &xb)) < 0)
+		goto done;
+	c->o->groups_read += xa.nrg + xb.nrg;
+	if (xa.n > 1)
+		qsort(xa.rows, xa.n, sizeof(*xa.rows), idrow_cmp);
+	if (xb.n > 1)
+		qsort(xb.rows, xb.n, sizeof(*xb.rows), idrow_cmp);
+	while (rc == 0 && (i < xa.n || j < xb.n)) {
+		int cmp = i == xa.n ? 1 : j == xb.n ? -1 : idrow_cmp(&xa.rows[i], &xb.rows[j]);
+		if (cmp < 0) {
+			borrow(&c->a, &xa, xa.rows[i].leaf);
+			rc = emit_whole(c, '-', &c->a, xa.rows[i++].row);
+		} else if (cmp > 0) {
+			borrow(&c->b, &xb, xb.rows[j].leaf);
+			rc = emit_whole(c, '+', &c->b, xb.rows[j++].row);
+		} else {
+			borrow(&c->a, &xa, xa.rows[i].leaf);
+			borrow(&c->b, &xb, xb.rows[j].leaf);
+			rc = emit_pair(c, xa.rows[i++].row, xb.rows[j++].row, 0);
+		}
+	}
+done:
+	/* the borrowed row groups belong to xa and xb */
+	memset(&c->a.rg, 0, sizeof(c->a.rg));
+	memset(&c->b.rg, 0, sizeof(c->b.rg));
+	c->a.cols = c->b.cols = NULL;
+	idside_release(&xa);
+	idside_release(&xb);
+	return rc;
+}
+
+static int
+roots_of(fw_store *s, const fw_rev *rev, fw_roots *roots)
+{
+	git_oid cid;
+	int rc;
+
+	if ((rc = git_oid_fromstr(&cid, rev->commit)) < 0)
+		return fw_git_error(rc, "bad commit id %s", rev->commit);
+	return fw_commit_read(s, &cid, NULL, roots, NULL);
+}
+
+int
+fw_diff(fw_store *s, const fw_rev *a, const fw_rev *b, fw_diff_opts *o,
+    int (*cb)(void *arg, const fw_diff_entry *e), void *arg)
+{
+	struct dctx c;
+	fw_roots ra, rb;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.o = o;
+	c.cb = cb;
+	c.arg = arg;
+	if ((rc = roots_of(s, a, &ra)) < 0 || (rc = roots_of(s, b, &rb)) < 0)
+		return rc;
+	fw_data_tree_init(&c.a.t, s->os, NULL);
+	fw_data_tree_init(&c.b.t, s->os, NULL);
+	if (o->by_id || strcmp(a->corpus, b->corpus) != 0)
+		rc = id_diff(&c, &ra, &rb);
+	else
+		rc = tree_diff(&c, &ra, &rb);
+	unload(&c.a);
+	unload(&c.b);
+	free(c.a.st);
+	free(c.b.st);
+	free(c.f);
+	return rc;
+}
+
+int
+fw_merge_base(fw_store *s, fw_rev *out, const fw_rev *a, const fw_rev *b)
+{
+	git_oid x, y, m;
+	int rc;
+
+	*out = *a;
+	out->branch[0] = '\0';
+	if ((rc = git_oid_fromstr(&x, a->commit)) < 0 || (rc = git_oid_fromstr(&y, b->commit)) < 0)
+		return fw_git_error(rc, "bad commit id");
+	if ((rc = git_merge_base(&m, s->repo, &x, &y)) < 0) {
+		if (rc == GIT_ENOTFOUND)
+			return fw_error_set(FW_ENOTFOUND, "%s@%.12s and %s@%.12s share no history",
+			    a->corpus, a->commit, b->corpus, b->commit);
+		return fw_git_error(rc, "cannot find the merge base");
+	}
+	git_oid_tostr(out->commit, sizeof(out->commit), &m);
+	return 0;
+}
+
+struct totals {
+	fw_store *s;
+	const char *name;
+	double sum;
+	uint64_t count;
+};
+
+static int
+totals_leaf(void *arg, const fw_ptree_child *leaf)
+{
+	struct totals *t = arg;
+	fw_rg rg;
+	int rc;
+
+	if ((rc = fw_rg_load(t->s->os, &rg, &leaf->oid, 0)) < 0)
+		return rc;
+	size_t k = find_col(&rg, t->name);
+	if (k != (size_t)-1 && rg.cols[k].st.nnum) {
+		t->sum += rg.cols[k].st.sum;
+		t->count += rg.cols[k].st.nnum;
+	}
+	fw_rg_release(&rg);
+	return 0;
+}
+
+int
+fw_column_totals(fw_store *s, const fw_rev *rev, const char *name, double *sum,
+    uint64_t *count)
+{
+	struct totals t = { s, name, 0, 0 };
+	fw_roots r;
+	fw_ptree tr;
+	int rc;
+
+	*sum = 0;
+	*count = 0;
+	if ((rc = roots_of(s, rev, &r)) < 0)
+		return rc;
+	fw_data_tree_init(&tr, s->os, NULL);
+	if ((rc = fw_ptree_walk_leaves(&tr, &r.data, NULL, NULL, totals_leaf, &t)) < 0)
+		return rc;
+	*sum = t.sum;
+	*count = t.count;
+	return 0;
+}
+
+int
+fw_value_json(fw_buf *b, uint8_t kind, const char *val, uint32_t len)
+{
+	switch (kind) {
+	case FW_KIND_MISSING:
+		return 0;
+	case FW_KIND_NULL:
+		return fw_buf_adds(b, "null");
+	case FW_KIND_FALSE:
+		return fw_buf_adds(b, "false");
+	case FW_KIND_TRUE:
+		return fw_buf_adds(b, "true");
+	case FW_KIND_STRING:
+		return fw_json_quote(b, val, len);
+	default:
+		return fw_buf_add(b, val, len);
+	}
+}

@@ -1,0 +1,57 @@
+/* core/merge_int.h - the merge state shared by core/merge.c and
+ * core/merge_state.c. */
+#ifndef FW_CORE_MERGE_INT_H
+#define FW_CORE_MERGE_INT_H
+
+#include "internal.h"
+
+struct fval {
+	uint8_t kind;
+	char *val;
+	uint32_t len;
+};
+
+struct pf {
+	const char *name;
+	const struct fval *v;
+};
+
+/* An owned record of these fields (MISSING ones left out unless keep). */
+int fw_mrec_from(fw_rec *out, const struct pf *p, size_t n, int keep_missing);
+int fw_mrec_copy(fw_rec *out, const fw_rec *r);
+/* The record as JSON text into b (reset first). */
+int fw_mrec_json(fw_buf *b, const fw_rec *r);
+/* Record id of a version through the id index: 1 and *out, key; 0 when absent. */
+int fw_mrec_fetch(fw_store *s, const fw_roots *r, const char *id, size_t idlen,
+    fw_rec *out, uint8_t key[16]);
+/* A record from the JSON text of one object. */
+int fw_mrec_parse(fw_rec *out, const char *json, size_t len);
+const fw_field *fw_mrec_field(const fw_rec *r, const char *name);
+/* Merges three JSON objects key by key into out (b may be MISSING): 1 merged,
+ * 0 a key changed on both sides to different values (or not objects). */
+int fw_mrec_object_merge(const struct fval *b, const struct fval *o,
+    const struct fval *t, fw_buf *out);
+
+struct resolution {
+	char *id;
+	int how;
+	char *json;
+};
+
+struct state {
+	char ours[FW_OID_HEXSZ + 1], theirs[FW_OID_HEXSZ + 1], base[FW_OID_HEXSZ + 1];
+	char branch[256], name[600];
+	char *message;
+	struct resolution *r;
+	size_t nr;
+};
+
+/* Writes .fw/merge/CORPUS/state: temporary file, fsync, rename, directory
+ * fsync. */
+int fw_merge_state_write(fw_store *s, const char *corpus, const struct state *st);
+/* 1 and *st when a merge state exists, 0 when none, <0 on error. */
+int fw_merge_state_read(fw_store *s, const char *corpus, struct state *st);
+int fw_merge_state_remove(fw_store *s, const char *corpus);
+void fw_merge_state_release(struct state *st);
+
+#endif
