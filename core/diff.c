@@ -562,17 +562,6 @@ done:
 	return rc;
 }
 
-static int
-roots_of(fw_store *s, const fw_rev *rev, fw_roots *roots)
-{
-	git_oid cid;
-	int rc;
-
-	if ((rc = git_oid_fromstr(&cid, rev->commit)) < 0)
-		return fw_git_error(rc, "bad commit id %s", rev->commit);
-	return fw_commit_read(s, &cid, NULL, roots, NULL);
-}
-
 int
 fw_diff(fw_store *s, const fw_rev *a, const fw_rev *b, fw_diff_opts *o,
     int (*cb)(void *arg, const fw_diff_entry *e), void *arg)
@@ -586,7 +575,7 @@ fw_diff(fw_store *s, const fw_rev *a, const fw_rev *b, fw_diff_opts *o,
 	c.o = o;
 	c.cb = cb;
 	c.arg = arg;
-	if ((rc = roots_of(s, a, &ra)) < 0 || (rc = roots_of(s, b, &rb)) < 0)
+	if ((rc = fw_version_read(s, a->commit, NULL, &ra)) < 0 || (rc = fw_version_read(s, b->commit, NULL, &rb)) < 0)
 		return rc;
 	fw_data_tree_init(&c.a.t, s->os, NULL);
 	fw_data_tree_init(&c.b.t, s->os, NULL);
@@ -658,7 +647,7 @@ fw_column_totals(fw_store *s, const fw_rev *rev, const char *name, double *sum,
 
 	*sum = 0;
 	*count = 0;
-	if ((rc = roots_of(s, rev, &r)) < 0)
+	if ((rc = fw_version_read(s, rev->commit, NULL, &r)) < 0)
 		return rc;
 	fw_data_tree_init(&tr, s->os, NULL);
 	if ((rc = fw_ptree_walk_leaves(&tr, &r.data, NULL, NULL, totals_leaf, &t)) < 0)

@@ -78,6 +78,9 @@ int fw_roots_parse(fw_roots *r, const char *data_txt, size_t dlen,
 /* Reads a commit's schema and roots. */
 int fw_commit_read(fw_store *s, const git_oid *commit, fw_schema *schema,
     fw_roots *roots, char **schema_text);
+/* The same, from a commit id in hex (a fw_rev's commit); schema may be NULL. */
+int fw_version_read(fw_store *s, const char *commit_hex, fw_schema *schema,
+    fw_roots *roots);
 /* Writes a commit of these roots and schema; parents may be NULL/0. */
 int fw_commit_write(fw_store *s, git_oid *out, const fw_schema *schema,
     const fw_roots *roots, const char *message, const git_oid *parents,

@@ -548,17 +548,6 @@ rev_of(fw_rev *r, const char *corpus, const char *hex)
 	return 0;
 }
 
-static int
-roots_of(fw_store *s, const char *hex, fw_roots *roots, fw_schema *schema)
-{
-	git_oid id;
-	int rc;
-
-	if ((rc = git_oid_fromstr(&id, hex)) < 0)
-		return fw_git_error(rc, "bad commit id %s", hex);
-	return fw_commit_read(s, &id, schema, roots, NULL);
-}
-
 /* The schema of the merge: ours, with theirs' new columns; a column declared
  * with two types is refused rather than mixed. */
 static int
@@ -601,8 +590,8 @@ plan_make(fw_store *s, struct plan *p, const char *corpus, const struct state *s
 	rev_of(&rb, corpus, st->base);
 	rev_of(&ro, corpus, st->ours);
 	rev_of(&rt, corpus, st->theirs);
-	if ((rc = roots_of(s, st->ours, &p->ours_roots, schema)) < 0 ||
-	    (rc = roots_of(s, st->theirs, &p->theirs_roots, &ts)) < 0 ||
+	if ((rc = fw_version_read(s, st->ours, schema, &p->ours_roots)) < 0 ||
+	    (rc = fw_version_read(s, st->theirs, &ts, &p->theirs_roots)) < 0 ||
 	    (rc = merge_schema(corpus, schema, &ts)) < 0)
 		goto done;
 	if ((rc = fw_diff(s, &rb, &ro, &d1, collect, &co)) < 0 ||

@@ -107,17 +107,6 @@ done:
 	return rc;
 }
 
-static int
-version_roots(fw_store *s, const fw_rev *rev, fw_roots *roots)
-{
-	git_oid cid;
-	int rc;
-
-	if ((rc = git_oid_fromstr(&cid, rev->commit)) < 0)
-		return fw_git_error(rc, "bad commit id %s", rev->commit);
-	return fw_commit_read(s, &cid, NULL, roots, NULL);
-}
-
 int
 fw_cat(fw_store *s, const fw_rev *rev, fw_cat_opts *o,
     int (*cb)(void *arg, const char *json, size_t len), void *arg)
@@ -127,7 +116,7 @@ fw_cat(fw_store *s, const fw_rev *rev, fw_cat_opts *o,
 	fw_ptree t;
 	int rc;
 
-	if ((rc = version_roots(s, rev, &roots)) < 0)
+	if ((rc = fw_version_read(s, rev->commit, NULL, &roots)) < 0)
 		return rc;
 	fw_data_tree_init(&t, s->os, NULL);
 	if (o->nids == 0) {

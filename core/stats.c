@@ -344,7 +344,6 @@ fw_stats_compute(fw_store *s, fw_stats *out, const fw_rev *rev, const fw_filter 
 	fw_schema schema;
 	fw_roots roots;
 	fw_ptree t;
-	git_oid cid;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -352,9 +351,7 @@ fw_stats_compute(fw_store *s, fw_stats *out, const fw_rev *rev, const fw_filter 
 	c.s = s;
 	c.st = out;
 	c.where = where;
-	if ((rc = git_oid_fromstr(&cid, rev->commit)) < 0)
-		return fw_git_error(rc, "bad commit id %s", rev->commit);
-	if ((rc = fw_commit_read(s, &cid, &schema, &roots, NULL)) < 0)
+	if ((rc = fw_version_read(s, rev->commit, &schema, &roots)) < 0)
 		return rc;
 	for (size_t i = 0; i < schema.ncols && rc >= 0; i++)
 		rc = col_index(out, schema.cols[i].name, schema.cols[i].type);

@@ -272,3 +272,14 @@ fw_commit_records(fw_store *s, const git_oid *id, uint64_t *records)
 	*records = roots.data.empty ? 0 : roots.data.top.count;
 	return 0;
 }
+
+int
+fw_version_read(fw_store *s, const char *commit_hex, fw_schema *schema, fw_roots *roots)
+{
+	git_oid cid;
+	int rc;
+
+	if ((rc = git_oid_fromstr(&cid, commit_hex)) < 0)
+		return fw_git_error(rc, "bad commit id %s", commit_hex);
+	return fw_commit_read(s, &cid, schema, roots, NULL);
+}
