@@ -5,6 +5,8 @@
  */
 #include "filter_int.h"
 #include "fw/error.h"
+#include "fw/json.h"
+#include "json_scan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,41 +95,6 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-hex4(const char *s, unsigned *v)
-{
-	*v = 0;
-	for (int k = 0; k < 4; k++) {
-		char h = s[k];
-		*v <<= 4;
-		if (h >= '0' && h <= '9') *v |= (unsigned)(h - '0');
-		else if (h >= 'a' && h <= 'f') *v |= (unsigned)(h - 'a' + 10);
-		else if (h >= 'A' && h <= 'F') *v |= (unsigned)(h - 'A' + 10);
-		else return -1;
-	}
-	return 0;
-}
-
-static int
-add_utf8(fw_buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) { u[0] = (char)cp; n = 1; }
-	else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3f)); n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f)); n = 3;
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return fw_buf_add(b, u, n);
-}
-
 /* A string literal with JSON's escapes, decoded into p->str. */
 static int
 lex_string(struct parser *p)
@@ -175,18 +142,18 @@ lex_string(struct parser *p)
 			continue;
 		}
 		unsigned u, u2;
-		if (i + 6 > p->len || hex4(p->s + i + 2, &u) < 0)
+		if (i + 6 > p->len || fw_scan_hex4(p->s + i + 2, &u) < 0)
 			return filter_perr(p, i, "bad \\u escape in a string");
 		if (u >= 0xdc00 && u <= 0xdfff)
 			return filter_perr(p, i, "lone surrogate escape in a string");
 		if (u >= 0xd800 && u <= 0xdbff) {
 			if (i + 12 > p->len || p->s[i + 6] != '\\' || p->s[i + 7] != 'u' ||
-			    hex4(p->s + i + 8, &u2) < 0 || u2 < 0xdc00 || u2 > 0xdfff)
+			    fw_scan_hex4(p->s + i + 8, &u2) < 0 || u2 < 0xdc00 || u2 > 0xdfff)
 				return filter_perr(p, i, "lone surrogate escape in a string");
 			u = 0x10000 + ((u - 0xd800) << 10) + (u2 - 0xdc00);
 			i += 6;
 		}
-		if (add_utf8(&p->str, u) < 0)
+		if (fw_utf8_append(&p->str, u) < 0)
 			return oom();
 		i += 6;
 	}

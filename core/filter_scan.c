@@ -11,6 +11,8 @@
  */
 #include "filter_int.h"
 #include "json_scan.h"
+#include "fw/error.h"
+#include "fw/json.h"
 
 #include <string.h>
 
@@ -126,66 +128,7 @@ filter_scan_next(struct filter_scan *it, const char **key, size_t *klen,
 int
 filter_unescape(fw_buf *b, const char *s, size_t n)
 {
-	size_t i = 0;
+	int rc = fw_json_unescape(b, s, n);
 
-	while (i < n) {
-		const char *bs = memchr(s + i, '\\', n - i);
-		size_t run = bs ? (size_t)(bs - s) - i : n - i;
-		if (fw_buf_add(b, s + i, run) < 0)
-			return -2;
-		i += run;
-		if (i >= n)
-			break;
-		if (i + 1 >= n)
-			return -1;
-		char e = s[i + 1], c;
-		unsigned u, u2;
-		switch (e) {
-		case '"': c = '"'; break;
-		case '\\': c = '\\'; break;
-		case '/': c = '/'; break;
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
-		case 'u':
-			if (i + 6 > n || fw_scan_hex4(s + i + 2, &u) < 0)
-				return -1;
-			i += 6;
-			if (u >= 0xd800 && u <= 0xdbff && i + 6 <= n && s[i] == '\\' &&
-			    s[i + 1] == 'u' && fw_scan_hex4(s + i + 2, &u2) == 0 &&
-			    u2 >= 0xdc00 && u2 <= 0xdfff) {
-				u = 0x10000 + ((u - 0xd800) << 10) + (u2 - 0xdc00);
-				i += 6;
-			}
-			{
-				char o[4];
-				size_t k;
-				if (u < 0x80) { o[0] = (char)u; k = 1; }
-				else if (u < 0x800) {
-					o[0] = (char)(0xc0 | (u >> 6));
-					o[1] = (char)(0x80 | (u & 0x3f)); k = 2;
-				} else if (u < 0x10000) {
-					o[0] = (char)(0xe0 | (u >> 12));
-					o[1] = (char)(0x80 | ((u >> 6) & 0x3f));
-					o[2] = (char)(0x80 | (u & 0x3f)); k = 3;
-				} else {
-					o[0] = (char)(0xf0 | (u >> 18));
-					o[1] = (char)(0x80 | ((u >> 12) & 0x3f));
-					o[2] = (char)(0x80 | ((u >> 6) & 0x3f));
-					o[3] = (char)(0x80 | (u & 0x3f)); k = 4;
-				}
-				if (fw_buf_add(b, o, k) < 0)
-					return -2;
-			}
-			continue;
-		default:
-			return -1;
-		}
-		if (fw_buf_addc(b, c) < 0)
-			return -2;
-		i += 2;
-	}
-	return 0;
+	return rc == FW_ENOMEM ? -2 : rc < 0 ? -1 : 0;
 }

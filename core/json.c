@@ -494,6 +494,89 @@ done:
 }
 
 int
+fw_utf8_append(fw_buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18);
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	return fw_buf_add(b, u, n);
+}
+
+int
+fw_json_unescape(fw_buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+	int rc;
+
+	while (i < n) {
+		const char *bs = memchr(s + i, '\\', n - i);
+		size_t run = bs ? (size_t)(bs - s) - i : n - i;
+		if ((rc = fw_buf_add(b, s + i, run)) < 0)
+			return rc;
+		i += run;
+		if (i >= n)
+			break;
+		if (i + 1 >= n)
+			return fw_error_set(FW_EINVALID, "bad escape in a string");
+		char e = s[i + 1], c;
+		switch (e) {
+		case '"': c = '"'; break;
+		case '\\': c = '\\'; break;
+		case '/': c = '/'; break;
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u': {
+			unsigned u, lo;
+			if (i + 6 > n || fw_scan_hex4(s + i + 2, &u) < 0)
+				return fw_error_set(FW_EINVALID, "bad \\u escape in a string");
+			i += 6;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (i + 6 > n || s[i] != '\\' || s[i + 1] != 'u' ||
+				    fw_scan_hex4(s + i + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+					return fw_error_set(FW_EINVALID,
+					    "lone surrogate escape in a string");
+				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			} else if (u >= 0xdc00 && u <= 0xdfff) {
+				return fw_error_set(FW_EINVALID, "lone surrogate escape in a string");
+			}
+			if ((rc = fw_utf8_append(b, u)) < 0)
+				return rc;
+			continue;
+		}
+		default:
+			return fw_error_set(FW_EINVALID, "bad escape in a string");
+		}
+		if ((rc = fw_buf_addc(b, c)) < 0)
+			return rc;
+		i += 2;
+	}
+	return 0;
+}
+
+int
 fw_json_quote(fw_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -22,71 +22,12 @@ static int
 str_decode(struct scan *c, fw_buf *out)
 {
 	size_t st = c->i;
-	const char *p, *e, *bs;
 
 	if (fw_scan_string(c) < 0)
 		return -1;
-	p = c->s + st + 1;
-	e = c->s + c->i - 1;
-	if ((bs = memchr(p, '\\', (size_t)(e - p))) == NULL)
-		return fw_buf_add(out, p, (size_t)(e - p));
-	while (p < e) {
-		if (*p != '\\') {
-			const char *q = memchr(p, '\\', (size_t)(e - p));
-			if (q == NULL)
-				q = e;
-			if (fw_buf_add(out, p, (size_t)(q - p)) < 0)
-				return -1;
-			p = q;
-			continue;
-		}
-		char x = p[1], ch;
-		switch (x) {
-		case 'b': ch = '\b'; break;
-		case 'f': ch = '\f'; break;
-		case 'n': ch = '\n'; break;
-		case 'r': ch = '\r'; break;
-		case 't': ch = '\t'; break;
-		case 'u': {
-			unsigned u, lo;
-			unsigned char enc[4];
-			int n;
-			fw_scan_hex4(p + 2, &u);
-			p += 6;
-			if (u >= 0xd800 && u <= 0xdbff) {
-				/* the scanner has checked that a low surrogate follows */
-				fw_scan_hex4(p + 2, &lo);
-				p += 6;
-				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-			}
-			if (u < 0x80) {
-				enc[0] = (unsigned char)u;
-				n = 1;
-			} else if (u < 0x800) {
-				enc[0] = (unsigned char)(0xc0 | u >> 6);
-				enc[1] = (unsigned char)(0x80 | (u & 0x3f));
-				n = 2;
-			} else if (u < 0x10000) {
-				enc[0] = (unsigned char)(0xe0 | u >> 12);
-				enc[1] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
-				enc[2] = (unsigned char)(0x80 | (u & 0x3f));
-				n = 3;
-			} else {
-				enc[0] = (unsigned char)(0xf0 | u >> 18);
-				enc[1] = (unsigned char)(0x80 | ((u >> 12) & 0x3f));
-				enc[2] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
-				enc[3] = (unsigned char)(0x80 | (u & 0x3f));
-				n = 4;
-			}
-			if (fw_buf_add(out, enc, (size_t)n) < 0)
-				return -1;
-			continue;
-		}
-		default: ch = x; break;	/* " \ / */
-		}
-		if (fw_buf_addc(out, ch) < 0)
-			return -1;
-		p += 2;
+	if (fw_json_unescape(out, c->s + st + 1, c->i - st - 2) < 0) {
+		c->err = "out of memory";
+		return -1;
 	}
 	return 0;
 }

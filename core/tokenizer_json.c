@@ -9,6 +9,7 @@
 #include "tokenizer_impl.h"
 #include "fw/error.h"
 #include "fw/json.h"
+#include "json_scan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,140 +58,35 @@ jp_expect(struct jp *j, char c)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (first byte >= 0x80), 0 if none. */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	size_t need;
-	uint32_t cp, min;
-
-	if ((p[0] & 0xe0) == 0xc0) { need = 1; min = 0x80; cp = p[0] & 0x1f; }
-	else if ((p[0] & 0xf0) == 0xe0) { need = 2; min = 0x800; cp = p[0] & 0x0f; }
-	else if ((p[0] & 0xf8) == 0xf0) { need = 3; min = 0x10000; cp = p[0] & 0x07; }
-	else return 0;
-	if ((size_t)(end - p) <= need)
-		return 0;
-	for (size_t i = 1; i <= need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need + 1;
-}
-
-static int
-hex4(const char *p, uint32_t *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		*v <<= 4;
-		if (c >= '0' && c <= '9') *v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f') *v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F') *v |= (uint32_t)(c - 'A' + 10);
-		else return -1;
-	}
-	return 0;
-}
-
-static int
-put_utf8(fw_buf *b, uint32_t cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) { u[0] = (char)cp; n = 1; }
-	else if (cp < 0x800) { u[0] = (char)(0xc0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3f)); n = 2; }
-	else if (cp < 0x10000) { u[0] = (char)(0xe0 | cp >> 12); u[1] = (char)(0x80 | ((cp >> 6) & 0x3f)); u[2] = (char)(0x80 | (cp & 0x3f)); n = 3; }
-	else { u[0] = (char)(0xf0 | cp >> 18); u[1] = (char)(0x80 | ((cp >> 12) & 0x3f)); u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); u[3] = (char)(0x80 | (cp & 0x3f)); n = 4; }
-	return fw_buf_add(b, u, n);
-}
-
-/* Reads a string; its UTF-8 goes to out (reset first) unless out is NULL. */
+/* Reads a string; its UTF-8 goes to out (reset first) unless out is NULL.
+ * The strict scanner of core/json.c checks it, fw_json_unescape decodes it. */
 static int
 jp_string(struct jp *j, fw_buf *out)
 {
-	const unsigned char *p, *end = (const unsigned char *)j->end;
+	struct scan c;
+	size_t st;
 
 	jp_ws(j);
 	if (j->p >= j->end || *j->p != '"')
 		return jp_err(j, "expected a string");
+	memset(&c, 0, sizeof(c));
+	c.s = j->p;
+	c.len = (size_t)(j->end - j->p);
+	st = c.i;
+	if (fw_scan_string(&c) < 0) {
+		j->p += c.i;
+		return jp_err(j, c.err);
+	}
+	if (!fw_utf8_valid(j->p + st + 1, c.i - st - 2))
+		return jp_err(j, "invalid UTF-8 in a string");
 	if (out) {
 		fw_buf_reset(out);
-		if (fw_buf_add(out, "", 0) < 0)
+		if (fw_buf_add(out, "", 0) < 0 ||
+		    fw_json_unescape(out, j->p + st + 1, c.i - st - 2) < 0)
 			return FW_ENOMEM;
 	}
-	p = (const unsigned char *)++j->p;
-	for (;;) {
-		const unsigned char *run = p;
-		while (p < end && *p != '"' && *p != '\\' && *p >= 0x20 && *p < 0x80)
-			p++;
-		if (out && p > run && fw_buf_add(out, run, (size_t)(p - run)) < 0)
-			return FW_ENOMEM;
-		if (p >= end) {
-			j->p = (const char *)p;
-			return jp_err(j, "unterminated string");
-		}
-		if (*p == '"') {
-			j->p = (const char *)p + 1;
-			return 0;
-		}
-		if (*p < 0x20) {
-			j->p = (const char *)p;
-			return jp_err(j, "control character in a string");
-		}
-		if (*p >= 0x80) {
-			size_t n = utf8_len(p, end);
-			if (n == 0) {
-				j->p = (const char *)p;
-				return jp_err(j, "invalid UTF-8 in a string");
-			}
-			if (out && fw_buf_add(out, p, n) < 0)
-				return FW_ENOMEM;
-			p += n;
-			continue;
-		}
-		/* a backslash */
-		j->p = (const char *)p;
-		if (end - p < 2)
-			return jp_err(j, "unterminated string");
-		char c = (char)p[1], e = 0;
-		uint32_t cp, lo;
-		switch (c) {
-		case '"': e = '"'; break;
-		case '\\': e = '\\'; break;
-		case '/': e = '/'; break;
-		case 'b': e = '\b'; break;
-		case 'f': e = '\f'; break;
-		case 'n': e = '\n'; break;
-		case 'r': e = '\r'; break;
-		case 't': e = '\t'; break;
-		case 'u':
-			if (end - p < 6 || hex4((const char *)p + 2, &cp) < 0)
-				return jp_err(j, "bad \\u escape");
-			p += 6;
-			if (cp >= 0xdc00 && cp <= 0xdfff)
-				return jp_err(j, "lone surrogate escape");
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
-				    hex4((const char *)p + 2, &lo) < 0 ||
-				    lo < 0xdc00 || lo > 0xdfff)
-					return jp_err(j, "lone surrogate escape");
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				p += 6;
-			}
-			if (out && put_utf8(out, cp) < 0)
-				return FW_ENOMEM;
-			continue;
-		default:
-			return jp_err(j, "bad escape");
-		}
-		if (out && fw_buf_addc(out, e) < 0)
-			return FW_ENOMEM;
-		p += 2;
-	}
+	j->p += c.i;
+	return 0;
 }
 
 static int

@@ -38,6 +38,18 @@ int fw_json_canon(fw_buf *b, struct json_object *v);
 /* Appends s (n bytes) as a JSON string literal with canonical escaping. */
 int fw_json_quote(fw_buf *b, const char *s, size_t n);
 
+/* Appends code point cp (at most U+10FFFF, not a surrogate) as UTF-8. */
+int fw_utf8_append(fw_buf *b, unsigned cp);
+
+/*
+ * Appends the decoded bytes of a JSON string's contents s[0..n) (what lies
+ * between its quotes): escapes become the characters they stand for, a
+ * surrogate pair one code point. The contents must already have passed the
+ * strict scan (fw_json_parse and friends check them); malformed escapes give
+ * FW_EINVALID, never a read past s + n.
+ */
+int fw_json_unescape(fw_buf *b, const char *s, size_t n);
+
 /* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int fw_utf8_valid(const char *s, size_t n);
 
