@@ -189,15 +189,7 @@ fw_branch_delete(fw_store *s, const char *corpus, const char *name, int force)
 		goto done;
 	}
 	fw_buf_printf(&msg, "branch delete: %s@%s was at %s", corpus, name, hex);
-	if ((rc = fw_storelog_append(s, corpus, &head, msg.data)) < 0)
-		goto done;
-	/* Only if it still names the commit the log recorded. */
-	if ((rc = git_reference_delete(r)) < 0) {
-		rc = fw_git_error(rc, "cannot delete %s@%s", corpus, name);
-		goto done;
-	}
-	fw_crash_point("branch deleted");
-	rc = 0;
+	rc = fw_ref_delete_logged(s, corpus, r, &head, msg.data, ref.data);
 done:
 	git_reference_free(r);
 	fw_buf_release(&ref);

@@ -108,6 +108,11 @@ void fw_refname_suggest(fw_store *s, const char *corpus, const char *name, fw_bu
 /* Records an event (message) in the corpus's store log, the reflog of
  * refs/fw/log/CORPUS, whose position becomes id. */
 int fw_storelog_append(fw_store *s, const char *corpus, const git_oid *id, const char *message);
+/* Deletes ref r after logging its target in the store log with msg (the log
+ * first: a crash between the two leaves an entry that says more than
+ * happened, never a deletion without a trace). what names it in errors. */
+int fw_ref_delete_logged(fw_store *s, const char *corpus, git_reference *r,
+    const git_oid *target, const char *msg, const char *what);
 
 /* The names after prefix ("refs/heads/CORPUS/") of the refs under it, one
  * level deep, sorted; free with fw_ref_names_free. */

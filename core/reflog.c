@@ -116,3 +116,17 @@ fw_reflog_deleted(fw_store *s, const char *corpus, size_t n,
 	fw_buf_release(&ref);
 	return rc;
 }
+
+int
+fw_ref_delete_logged(fw_store *s, const char *corpus, git_reference *r,
+    const git_oid *target, const char *msg, const char *what)
+{
+	int rc;
+
+	if ((rc = fw_storelog_append(s, corpus, target, msg)) < 0)
+		return rc;
+	if ((rc = git_reference_delete(r)) < 0)
+		return fw_git_error(rc, "cannot delete %s", what);
+	fw_crash_point(what);
+	return 0;
+}

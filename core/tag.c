@@ -149,16 +149,7 @@ fw_tag_delete(fw_store *s, const char *corpus, const char *name)
 	git_oid_tostr(th, sizeof(th), &tid);
 	git_oid_tostr(ch, sizeof(ch), &cid);
 	fw_buf_printf(&msg, "tag delete: %s@%s was tag %s on commit %s", corpus, name, th, ch);
-	/* The log first: a crash between the two leaves the tag and a log entry
-	 * that says more than happened, never a deletion that left no trace. */
-	if ((rc = fw_storelog_append(s, corpus, &tid, msg.data)) < 0)
-		goto done;
-	if ((rc = git_reference_delete(r)) < 0) {
-		rc = fw_git_error(rc, "cannot delete tag %s@%s", corpus, name);
-		goto done;
-	}
-	fw_crash_point("tag deleted");
-	rc = 0;
+	rc = fw_ref_delete_logged(s, corpus, r, &tid, msg.data, ref.data);
 done:
 	git_reference_free(r);
 	fw_buf_release(&ref);
