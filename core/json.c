@@ -527,6 +527,10 @@ fw_json_unescape(fw_buf *b, const char *s, size_t n)
 	size_t i = 0;
 	int rc;
 
+	/* Decoding never lengthens; this also leaves b->data allocated for an
+	 * empty string, which callers index. */
+	if ((rc = fw_buf_grow(b, n)) < 0)
+		return rc;
 	while (i < n) {
 		const char *bs = memchr(s + i, '\\', n - i);
 		size_t run = bs ? (size_t)(bs - s) - i : n - i;

@@ -202,3 +202,15 @@ test_jsontext_real(void)
 	free(line);
 	fw_buf_release(&all);
 }
+
+/* Empty keys and strings: the decoder must still leave its buffer usable
+ * (an empty first key once left it NULL; UBSan caught it). */
+void
+test_jsontext_empty_strings(void)
+{
+	static const char *const cases[] = { "{\"\":1}", "{\"\":\"\",\"a\":\"\"}",
+	    "[\"\",{\"\":[\"\"]}]", "{\"b\":1,\"\":2}" };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		CHECK_MSG(agree(cases[i], strlen(cases[i])), "%s", cases[i]);
+}
