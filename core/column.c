@@ -136,30 +136,12 @@ parse_numbers(fw_column *c)
 	if (!c->num || !c->ints || !c->is_int)
 		return fw_error_set(FW_ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < c->n; i++) {
-		char tmp[64], *heap = NULL, *s = tmp;
-		size_t len = c->off[i + 1] - c->off[i];
-
 		c->num[i] = NAN;
 		c->ints[i] = 0;
-		if (c->kind[i] != FW_KIND_NUMBER)
-			continue;
-		if (len >= sizeof(tmp)) {
-			if ((heap = malloc(len + 1)) == NULL)
-				return fw_error_set(FW_ENOMEM, "out of memory");
-			s = heap;
-		}
-		memcpy(s, c->data + c->off[i], len);
-		s[len] = '\0';
-		c->num[i] = strtod(s, NULL);
-		if (fw_json_number_is_int(s)) {
-			errno = 0;
-			long long v = strtoll(s, NULL, 10);
-			if (errno == 0) {
-				c->ints[i] = v;
-				c->is_int[i] = 1;
-			}
-		}
-		free(heap);
+		if (c->kind[i] == FW_KIND_NUMBER &&
+		    fw_json_number_parse(c->data + c->off[i], c->off[i + 1] - c->off[i],
+		    &c->num[i], &c->ints[i], &c->is_int[i]) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -182,19 +164,16 @@ fw_column_stats(const fw_column *c, fw_colstats *st)
 			else {
 				/* The whole text: a number cut short is another
 				 * number, and a filter would skip rows by it. */
-				char tmp[64], *heap = NULL, *s = tmp;
-				size_t len = c->off[i + 1] - c->off[i];
-				if (len >= sizeof(tmp) && (s = heap = malloc(len + 1)) == NULL) {
+				int64_t iv;
+				uint8_t isint;
+				if (fw_json_number_parse(c->data + c->off[i], c->off[i + 1] - c->off[i],
+				    &v, &iv, &isint) < 0) {
 					/* No memory: bounds that hold whatever it is. */
 					st->min = -INFINITY;
 					st->max = INFINITY;
 					st->nnum++;
 					continue;
 				}
-				memcpy(s, c->data + c->off[i], len);
-				s[len] = '\0';
-				v = strtod(s, NULL);
-				free(heap);
 			}
 			if (isnan(v))
 				continue;

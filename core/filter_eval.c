@@ -23,28 +23,7 @@
 int
 filter_num_parse(const char *s, size_t n, double *d, int64_t *i, uint8_t *is_int)
 {
-	char tmp[64], *heap = NULL, *t = tmp;
-
-	if (n >= sizeof(tmp)) {
-		if ((heap = malloc(n + 1)) == NULL)
-			return fw_error_set(FW_ENOMEM, "out of memory");
-		t = heap;
-	}
-	memcpy(t, s, n);
-	t[n] = '\0';
-	*d = strtod(t, NULL);
-	*i = 0;
-	*is_int = 0;
-	if (fw_json_number_is_int(t)) {
-		errno = 0;
-		long long v = strtoll(t, NULL, 10);
-		if (errno == 0) {
-			*i = v;
-			*is_int = 1;
-		}
-	}
-	free(heap);
-	return 0;
+	return fw_json_number_parse(s, n, d, i, is_int);
 }
 
 int

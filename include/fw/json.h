@@ -60,6 +60,15 @@ const char *fw_json_number_text(struct json_object *v);
 int fw_json_number_is_int(const char *text);
 
 /*
+ * The value of the number text s[0..n) (no NUL needed): *d as strtod gives it
+ * (correctly rounded), and *i with *is_int = 1 when the text is an integer
+ * that fits in int64 (else *i = 0, *is_int = 0). Text that is not a number
+ * gives what strtod makes of it. -1 (FW_ENOMEM) only for a text over 63
+ * bytes when memory runs out.
+ */
+int fw_json_number_parse(const char *s, size_t n, double *d, int64_t *i, uint8_t *is_int);
+
+/*
  * The same canonical form straight from JSON text, without json-c objects:
  * appends to b exactly what fw_json_canon(fw_json_parse(text)) would, and
  * refuses exactly what fw_json_parse refuses (FW_EINVALID, same messages).

@@ -2,6 +2,8 @@
 #include "fw/json.h"
 #include "fw/error.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 static const char *
@@ -142,4 +144,71 @@ test_json_fast_paths(void)
 		fw_buf_release(&got);
 		fw_buf_release(&want);
 	}
+}
+
+/* fw_json_number_parse against strtod and strtoll on a NUL-terminated copy:
+ * the same bits (so -0 stays -0) and the same integer, on texts around the
+ * fast path's edges (18 and 19 digits, 2^53, 22 fraction digits). */
+void
+test_json_number_parse(void)
+{
+	static const char *fixed[] = {
+		"0", "-0", "1", "-1", "0.75", "-0.75", "1.50", "0.1", "9007199254740992",
+		"9007199254740993", "9007199254740993.5", "123456789012345678",
+		"1234567890123456789", "-9223372036854775808", "9223372036854775808",
+		"0.0000000000000000000001", "1.00000000000000000000001", "1E400", "1e-5",
+		"-1.5e10", "00", "1.", ".5", "-", "", "1.2.3", "12a", "+1",
+	};
+	unsigned seed = 777;
+	int bad = 0;
+	char first[80] = "";
+
+	for (int t = 0; t < 20000 + (int)(sizeof(fixed) / sizeof(fixed[0])); t++) {
+		char s[64];
+		size_t n = 0;
+		if (t < (int)(sizeof(fixed) / sizeof(fixed[0])))
+			n = (size_t)snprintf(s, sizeof(s), "%s", fixed[t]);
+		else {
+			seed = seed * 1103515245u + 12345u;
+			if (seed >> 30 == 0)
+				s[n++] = '-';
+			int nd = 1 + (int)((seed >> 8) % 20), nf = (int)((seed >> 13) % 25);
+			for (int k = 0; k < nd; k++) {
+				seed = seed * 1103515245u + 12345u;
+				s[n++] = (char)('0' + (k == 0 && nd > 1 ? 1 + (seed >> 16) % 9 : (seed >> 16) % 10));
+			}
+			if ((seed >> 20) % 3 == 0) {
+				s[n++] = '.';
+				for (int k = 0; k < nf + 1; k++) {
+					seed = seed * 1103515245u + 12345u;
+					s[n++] = (char)('0' + (seed >> 16) % 10);
+				}
+			}
+			if ((seed >> 24) % 17 == 0)
+				n += (size_t)snprintf(s + n, sizeof(s) - n, "e%d", (int)((seed >> 4) % 40) - 20);
+			s[n] = '\0';
+		}
+		double d, wd = strtod(s, NULL);
+		int64_t i, wi = 0;
+		uint8_t isint, wisint = 0;
+		if (fw_json_number_is_int(s)) {
+			errno = 0;
+			long long v = strtoll(s, NULL, 10);
+			if (errno == 0) {
+				wi = v;
+				wisint = 1;
+			}
+		}
+		/* a copy without its NUL behind it: the parser must stop at n */
+		char *copy = malloc(n + 1);
+		memcpy(copy, s, n);
+		copy[n] = '7';
+		int rc = fw_json_number_parse(copy, n, &d, &i, &isint);
+		free(copy);
+		if (rc < 0 || memcmp(&d, &wd, sizeof(d)) != 0 || i != wi || isint != wisint) {
+			if (bad++ == 0)
+				snprintf(first, sizeof(first), "%s: %.17g %lld %d", s, d, (long long)i, isint);
+		}
+	}
+	CHECK_MSG(bad == 0, "%d mismatches, first %s", bad, first);
 }
