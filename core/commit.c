@@ -376,7 +376,7 @@ fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid, fw_ro
 	double t0 = now_s();
 	int rc;
 
-	pthread_mutex_init(&dctx.decode_mu, NULL);
+	fw_data_ctx_init_locks(&dctx);
 	fw_data_tree_init(&dt, s->os, &dctx);
 	fw_index_tree_init(&it, s->os, NULL);
 	if (fw_pool_default_threads() > 1 &&
@@ -385,7 +385,7 @@ fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid, fw_ro
 	rc = fw_ptree_apply(&dt, &nroots->data, &a->roots->data, a->dedits, a->nd);
 	fw_pool_free(pool);
 	phase("data tree", &t0);
-	pthread_mutex_destroy(&dctx.decode_mu);
+	fw_data_ctx_destroy_locks(&dctx);
 	if (rc < 0 ||
 	    (rc = fw_ptree_apply(&it, &nroots->index, &a->roots->index, a->iedits, a->ni)) < 0)
 		return rc;

@@ -201,6 +201,8 @@ struct fw_filter;
 int fw_rg_select(fw_objstore *os, fw_rg *rg, const struct fw_filter *f, uint8_t **match,
     int *by_stats);
 
+#define FW_DECODE_LOCKS 16
+
 /* What the data tree's leaf builder needs from a commit. */
 typedef struct fw_data_ctx {
 	fw_objstore *os;
@@ -211,14 +213,20 @@ typedef struct fw_data_ctx {
 	void (*edit_id)(void *arg, int64_t ref, const char **id, size_t *len);
 	void *arg;
 	_Atomic uint64_t columns_reused, columns_written;
-	/* Guards the lazy column decoding of old row groups shared by builders. */
-	pthread_mutex_t decode_mu;
+	/* Guard the lazy column decoding of old row groups shared by builders:
+	 * one lock per stripe of row groups (fw_data_rg_column), so builders of
+	 * different row groups decode at the same time. */
+	pthread_mutex_t decode_mu[FW_DECODE_LOCKS];
+	pthread_mutex_t progress_mu;
 	/* Progress: records in row groups built so far, of total. */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
 	_Atomic uint64_t built;
 	uint64_t total;
 } fw_data_ctx;
+
+void fw_data_ctx_init_locks(fw_data_ctx *ctx);
+void fw_data_ctx_destroy_locks(fw_data_ctx *ctx);
 
 /* --- applying edits: the end of a commit, shared with merges --- */
 typedef struct fw_commit_apply {

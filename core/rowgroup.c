@@ -345,6 +345,37 @@ data_unload(void *ctx, fw_ptree_loaded *l)
 	l->user = NULL;
 }
 
+void
+fw_data_ctx_init_locks(fw_data_ctx *ctx)
+{
+	for (int i = 0; i < FW_DECODE_LOCKS; i++)
+		pthread_mutex_init(&ctx->decode_mu[i], NULL);
+	pthread_mutex_init(&ctx->progress_mu, NULL);
+}
+
+void
+fw_data_ctx_destroy_locks(fw_data_ctx *ctx)
+{
+	for (int i = 0; i < FW_DECODE_LOCKS; i++)
+		pthread_mutex_destroy(&ctx->decode_mu[i]);
+	pthread_mutex_destroy(&ctx->progress_mu);
+}
+
+/* fw_rg_column of an old row group that several builders may share, under
+ * the lock of its stripe. */
+static int
+data_rg_column(fw_data_ctx *ctx, void *rgp, const char *name, fw_column **out)
+{
+	fw_rg *rg = rgp;
+	pthread_mutex_t *mu = &ctx->decode_mu[((uintptr_t)rg >> 6) % FW_DECODE_LOCKS];
+	int rc;
+
+	pthread_mutex_lock(mu);
+	rc = fw_rg_column(ctx->os, rg, name, out);
+	pthread_mutex_unlock(mu);
+	return rc;
+}
+
 static int
 kind_of_field(const fw_field *f)
 {
@@ -368,9 +399,7 @@ data_patched_size(void *ctxp, const fw_ptree_edit *e, fw_ptree_loaded *src,
 		char name[1100];
 		fw_column *c;
 		snprintf(name, sizeof(name), "%.*s", (int)f->namelen, f->name);
-		pthread_mutex_lock(&ctx->decode_mu);
-		rc = fw_rg_column(ctx->os, rg, name, &c);
-		pthread_mutex_unlock(&ctx->decode_mu);
+		rc = data_rg_column(ctx, rg, name, &c);
 		if (rc < 0)
 			goto done;
 		if (c && c->kind[row] != FW_KIND_MISSING)
@@ -410,9 +439,7 @@ same_values(fw_data_ctx *ctx, fw_ptree_loaded *src, const fw_ptree_ent *ents, si
 	fw_column *oc;
 	int rc;
 
-	pthread_mutex_lock(&ctx->decode_mu);
-	rc = fw_rg_column(ctx->os, src->user, name, &oc);
-	pthread_mutex_unlock(&ctx->decode_mu);
+	rc = data_rg_column(ctx, src->user, name, &oc);
 	if (rc < 0)
 		return rc;
 	if (oc == NULL)
@@ -454,9 +481,7 @@ check_ids(fw_data_ctx *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_e
 		if (ents[i].edit < 0 || ents[i].src == NULL || ctx->edit_id == NULL)
 			continue;
 		ctx->edit_id(ctx->arg, edits[ents[i].edit].ref, &id, &idlen);
-		pthread_mutex_lock(&ctx->decode_mu);
-		rc = fw_rg_column(ctx->os, ents[i].src->user, "id", &ids);
-		pthread_mutex_unlock(&ctx->decode_mu);
+		rc = data_rg_column(ctx, ents[i].src->user, "id", &ids);
 		if (rc < 0)
 			return rc;
 		uint32_t r = ents[i].row;
@@ -558,9 +583,7 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 			if (from_old) {
 				fw_column *oc;
 				uint32_t r = ents[i].row;
-				pthread_mutex_lock(&ctx->decode_mu);
-				rc = fw_rg_column(ctx->os, ents[i].src->user, name, &oc);
-				pthread_mutex_unlock(&ctx->decode_mu);
+				rc = data_rg_column(ctx, ents[i].src->user, name, &oc);
 				if (rc < 0)
 					break;
 				if (oc == NULL || oc->kind[r] == FW_KIND_MISSING) {
@@ -591,20 +614,36 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 	/* keys, then sizes */
 	uint64_t kstored = 0, sstored = 0, hstored = 0;
 	fw_oid koid, soid;
-	fw_buf_reset(&b);
-	for (size_t i = 0; i < n; i++)
-		if ((rc = fw_buf_add(&b, ents[i].key, 16)) < 0)
-			goto done;
-	if ((rc = fw_obj_put(ctx->os, &koid, &kstored, "rk", b.data, b.len)) < 0)
-		goto done;
-	fw_buf_reset(&b);
+	int same_sizes = whole != NULL;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = fw_buf_add_varint(&b, ents[i].size)) < 0)
-			goto done;
 		bytes += ents[i].size;
+		if (same_sizes && ents[i].size != whole->sizes[i])
+			same_sizes = 0;
 	}
-	if ((rc = fw_obj_put(ctx->os, &soid, &sstored, "rs", b.data, b.len)) < 0)
-		goto done;
+	/* The whole of one old row group keeps its keys (and, when no record
+	 * changed size, its sizes): their objects stay, unhashed. */
+	if (whole) {
+		koid = ((fw_rg *)whole->user)->keys_oid;
+		kstored = ((fw_rg *)whole->user)->keys_stored;
+	} else {
+		fw_buf_reset(&b);
+		for (size_t i = 0; i < n; i++)
+			if ((rc = fw_buf_add(&b, ents[i].key, 16)) < 0)
+				goto done;
+		if ((rc = fw_obj_put(ctx->os, &koid, &kstored, "rk", b.data, b.len)) < 0)
+			goto done;
+	}
+	if (same_sizes) {
+		soid = ((fw_rg *)whole->user)->sizes_oid;
+		sstored = ((fw_rg *)whole->user)->sizes_stored;
+	} else {
+		fw_buf_reset(&b);
+		for (size_t i = 0; i < n; i++)
+			if ((rc = fw_buf_add_varint(&b, ents[i].size)) < 0)
+				goto done;
+		if ((rc = fw_obj_put(ctx->os, &soid, &sstored, "rs", b.data, b.len)) < 0)
+			goto done;
+	}
 	/* header */
 	fw_buf_reset(&b);
 	fw_buf_addc(&b, RG_VERSION);
@@ -641,9 +680,9 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 	out->nent = (uint32_t)n;
 	if (ctx->progress) {
 		uint64_t done_rows = atomic_fetch_add(&ctx->built, n) + n;
-		pthread_mutex_lock(&ctx->decode_mu);
+		pthread_mutex_lock(&ctx->progress_mu);
 		ctx->progress(ctx->progress_arg, done_rows, ctx->total);
-		pthread_mutex_unlock(&ctx->decode_mu);
+		pthread_mutex_unlock(&ctx->progress_mu);
 	}
 	rc = 0;
 done:
