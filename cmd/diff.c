@@ -446,6 +446,10 @@ cmd_diff(int argc, char **argv)
 	o.color = !o.json && !o.stat && isatty(1) && getenv("NO_COLOR") == NULL;
 	if (rc == 0 && !o.json)
 		start_pager();
+	/* Output names records by id, never by row key; --stat without --id
+	 * only counts. */
+	dopts.no_keys = 1;
+	dopts.no_ids = o.stat && o.ids.n == 0;
 	if (rc == 0) {
 		rc = fw_diff(s, &a, &b, &dopts, on_entry, &o);
 		if (rc == 1)

@@ -127,23 +127,37 @@ fw_column_append(fw_column *c, fw_kind kind, const char *payload, size_t len)
 	return 0;
 }
 
-static int
-parse_numbers(fw_column *c)
+int
+fw_column_numbers(fw_column *c)
 {
-	c->num = malloc((size_t)c->n * sizeof(*c->num) + 1);
-	c->ints = malloc((size_t)c->n * sizeof(*c->ints) + 1);
-	c->is_int = calloc((size_t)c->n + 1, 1);
-	if (!c->num || !c->ints || !c->is_int)
-		return fw_error_set(FW_ENOMEM, "out of memory");
+	double *num;
+	int64_t *ints;
+	uint8_t *is_int;
+
+	if (c->num)
+		return 0;
+	num = malloc((size_t)c->n * sizeof(*num) + 1);
+	ints = malloc((size_t)c->n * sizeof(*ints) + 1);
+	is_int = calloc((size_t)c->n + 1, 1);
+	if (!num || !ints || !is_int)
+		goto oom;
 	for (uint32_t i = 0; i < c->n; i++) {
-		c->num[i] = NAN;
-		c->ints[i] = 0;
+		num[i] = NAN;
+		ints[i] = 0;
 		if (c->kind[i] == FW_KIND_NUMBER &&
 		    fw_json_number_parse(c->data + c->off[i], c->off[i + 1] - c->off[i],
-		    &c->num[i], &c->ints[i], &c->is_int[i]) < 0)
-			return -1;
+		    &num[i], &ints[i], &is_int[i]) < 0)
+			goto oom;
 	}
+	c->num = num;
+	c->ints = ints;
+	c->is_int = is_int;
 	return 0;
+oom:
+	free(num);
+	free(ints);
+	free(is_int);
+	return fw_error_set(FW_ENOMEM, "out of memory");
 }
 
 void
@@ -264,8 +278,6 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 	c->data[total] = '\0';
 	c->cap_rows = c->n;
 	c->cap_data = total + 1;
-	if ((rc = parse_numbers(c)) < 0)
-		goto bad;
 	return 0;
 bad:
 	fw_column_release(c);

@@ -13,10 +13,13 @@
  * of its corpus; for two corpora they are matched by id (both read whole).
  */
 #include "internal.h"
+#include "pool.h"
 #include "fw/diff.h"
 #include "fw/error.h"
 #include "fw/json.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +40,8 @@ struct side {
 	int have_ids;
 };
 
+struct ajob;
+
 struct dctx {
 	fw_store *s;
 	fw_diff_opts *o;
@@ -45,6 +50,13 @@ struct dctx {
 	struct side a, b;
 	fw_diff_field *f;
 	size_t fcap;
+	/* Aligned row-group pairs compared on a pool (NULL: inline), oldest
+	 * first; their records are passed to cb in order, before any other. */
+	fw_pool *pool;
+	struct ajob **jobs;
+	size_t njobs, jobcap, window;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
 static int
@@ -176,6 +188,11 @@ find_col(const fw_rg *rg, const char *name)
 static int
 row_id(struct dctx *c, struct side *sd, uint32_t r, fw_diff_entry *e)
 {
+	if (c->o->no_ids && !c->o->by_id) {
+		e->id = "";
+		e->idlen = 0;
+		return 0;
+	}
 	if (!sd->have_ids) {
 		size_t k = find_col(&sd->rg, "id");
 		int rc = k == (size_t)-1 ? 0 : col(c, sd, k, &sd->ids);
@@ -193,6 +210,33 @@ row_id(struct dctx *c, struct side *sd, uint32_t r, fw_diff_entry *e)
 	return 0;
 }
 
+static int drain(struct dctx *c, size_t keep);
+
+/* Passes a record to the caller, after those of pairs still on the pool. */
+static int
+emit(struct dctx *c, const fw_diff_entry *e)
+{
+	int rc;
+
+	if (c->njobs && (rc = drain(c, 0)) != 0)
+		return rc;
+	return c->cb(c->arg, e);
+}
+
+/* The row key of row r, unless the caller said it does not need it. */
+static int
+row_key(struct dctx *c, struct side *sd, uint32_t r, fw_diff_entry *e)
+{
+	int rc;
+
+	if (c->o->no_keys && !c->o->by_id && sd->rg.keys == NULL)
+		return 0;
+	if ((rc = need_keys(c, sd)) < 0)
+		return rc;
+	memcpy(e->key, sd->rg.keys + (size_t)r * 16, 16);
+	return 0;
+}
+
 /* A record added ('+', from side b) or removed ('-', side a), whole. */
 static int
 emit_whole(struct dctx *c, char op, struct side *sd, uint32_t r)
@@ -201,9 +245,8 @@ emit_whole(struct dctx *c, char op, struct side *sd, uint32_t r)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = row_id(c, sd, r, &e)) < 0 || (rc = need_keys(c, sd)) < 0)
+	if ((rc = row_id(c, sd, r, &e)) < 0 || (rc = row_key(c, sd, r, &e)) < 0)
 		return rc;
-	memcpy(e.key, sd->rg.keys + (size_t)r * 16, 16);
 	for (size_t k = 0; k < sd->rg.ncols; k++) {
 		fw_column *cl;
 		if ((rc = col(c, sd, k, &cl)) < 0 || (rc = field_slot(c, n)) < 0)
@@ -225,7 +268,7 @@ emit_whole(struct dctx *c, char op, struct side *sd, uint32_t r)
 	}
 	e.fields = c->f;
 	e.nfields = n;
-	return c->cb(c->arg, &e);
+	return emit(c, &e);
 }
 
 /* Adds a changed field when the values differ. */
@@ -284,12 +327,11 @@ emit_pair(struct dctx *c, uint32_t ra, uint32_t rb, int skip_same)
 	}
 	if (n == 0)
 		return 0;
-	if ((rc = row_id(c, b, rb, &e)) < 0 || (rc = need_keys(c, b)) < 0)
+	if ((rc = row_id(c, b, rb, &e)) < 0 || (rc = row_key(c, b, rb, &e)) < 0)
 		return rc;
-	memcpy(e.key, b->rg.keys + (size_t)rb * 16, 16);
 	e.fields = c->f;
 	e.nfields = n;
-	return c->cb(c->arg, &e);
+	return emit(c, &e);
 }
 
 /* Two row groups with the same keys: only columns whose ids differ are read,
@@ -339,6 +381,161 @@ aligned(struct dctx *c)
 	return rc;
 }
 
+/*
+ * A pair of row groups with the same keys, compared on the pool by aligned()
+ * in a context of its own: its records (and their fields, which point into
+ * its decoded columns) are kept until the main thread passes them on.
+ */
+struct ajob {
+	struct dctx jc;
+	fw_diff_opts o;
+	fw_diff_entry *e;
+	size_t ne, cape;
+	fw_diff_field *f;	/* every entry's fields, one after another */
+	size_t nf, capf;
+	struct dctx *parent;
+	int rc, done;
+	char err[1024];
+};
+
+static int
+job_collect(void *arg, const fw_diff_entry *e)
+{
+	struct ajob *j = arg;
+
+	if (j->ne == j->cape) {
+		size_t cap = j->cape ? j->cape * 2 : 16;
+		fw_diff_entry *v = realloc(j->e, cap * sizeof(*v));
+		if (v == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		j->e = v;
+		j->cape = cap;
+	}
+	while (j->nf + e->nfields > j->capf) {
+		size_t cap = j->capf ? j->capf * 2 : 64;
+		fw_diff_field *v = realloc(j->f, cap * sizeof(*v));
+		if (v == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		j->f = v;
+		j->capf = cap;
+	}
+	memcpy(j->f + j->nf, e->fields, e->nfields * sizeof(*e->fields));
+	j->e[j->ne] = *e;
+	j->e[j->ne].fields = (const fw_diff_field *)(uintptr_t)j->nf;	/* an offset until passed on */
+	j->ne++;
+	j->nf += e->nfields;
+	return 0;
+}
+
+static void
+job_run(void *arg)
+{
+	struct ajob *j = arg;
+	struct dctx *c = j->parent;
+
+	j->rc = aligned(&j->jc);
+	if (j->rc < 0)
+		snprintf(j->err, sizeof(j->err), "%s", fw_error_last());
+	pthread_mutex_lock(&c->mu);
+	j->done = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void
+job_free(struct ajob *j)
+{
+	unload(&j->jc.a);
+	unload(&j->jc.b);
+	free(j->jc.f);
+	free(j->e);
+	free(j->f);
+	free(j);
+}
+
+/* Passes on the records of the oldest pairs until keep are left. */
+static int
+drain(struct dctx *c, size_t keep)
+{
+	int rc = 0;
+
+	while (c->njobs > keep && rc == 0) {
+		struct ajob *j = c->jobs[0];
+		pthread_mutex_lock(&c->mu);
+		while (!j->done)
+			pthread_cond_wait(&c->cv, &c->mu);
+		pthread_mutex_unlock(&c->mu);
+		memmove(c->jobs, c->jobs + 1, (c->njobs - 1) * sizeof(*c->jobs));
+		c->njobs--;
+		c->o->columns_skipped += j->o.columns_skipped;
+		if (j->rc < 0)
+			rc = fw_error_set(j->rc, "%s", j->err);
+		for (size_t i = 0; i < j->ne && rc == 0; i++) {
+			j->e[i].fields = j->f + (uintptr_t)j->e[i].fields;
+			rc = c->cb(c->arg, &j->e[i]);
+		}
+		job_free(j);
+	}
+	return rc;
+}
+
+/* Waits for every pair on the pool and drops what they found. */
+static void
+jobs_cancel(struct dctx *c)
+{
+	fw_pool_free(c->pool);
+	c->pool = NULL;
+	for (size_t i = 0; i < c->njobs; i++)
+		job_free(c->jobs[i]);
+	c->njobs = 0;
+	free(c->jobs);
+	c->jobs = NULL;
+}
+
+/* Hands the two loaded row groups to the pool; the sides go on unloaded. */
+static int
+aligned_async(struct dctx *c)
+{
+	struct ajob *j;
+	int rc;
+
+	if (c->njobs >= c->window && (rc = drain(c, c->window - 1)) != 0)
+		return rc;
+	if (c->njobs == c->jobcap) {
+		size_t cap = c->jobcap ? c->jobcap * 2 : 16;
+		struct ajob **v = realloc(c->jobs, cap * sizeof(*v));
+		if (v == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		c->jobs = v;
+		c->jobcap = cap;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	j->parent = c;
+	j->o = *c->o;
+	j->o.columns_skipped = 0;
+	j->jc.s = c->s;
+	j->jc.o = &j->o;
+	j->jc.cb = job_collect;
+	j->jc.arg = j;
+	j->jc.a.rg = c->a.rg;
+	j->jc.a.cols = c->a.cols;
+	j->jc.a.loaded = 1;
+	j->jc.b.rg = c->b.rg;
+	j->jc.b.cols = c->b.cols;
+	j->jc.b.loaded = 1;
+	for (struct side *sd = &c->a; sd; sd = sd == &c->a ? &c->b : NULL) {
+		memset(&sd->rg, 0, sizeof(sd->rg));
+		sd->cols = NULL;
+		sd->ids = NULL;
+		sd->have_ids = 0;
+		sd->loaded = 0;
+		sd->pos = 0;
+	}
+	c->jobs[c->njobs++] = j;
+	return fw_pool_submit(c->pool, job_run, j);
+}
+
 /* Merges the rows of the two loaded row groups until one is used up. */
 static int
 merge_rows(struct dctx *c)
@@ -348,7 +545,7 @@ merge_rows(struct dctx *c)
 
 	if (a->pos == 0 && b->pos == 0 && a->rg.n == b->rg.n &&
 	    memcmp(a->rg.keys_oid.id, b->rg.keys_oid.id, 32) == 0)
-		return aligned(c);
+		return c->pool ? aligned_async(c) : aligned(c);
 	if ((rc = need_keys(c, a)) < 0 || (rc = need_keys(c, b)) < 0)
 		return rc;
 	while (rc == 0 && a->pos < a->rg.n && b->pos < b->rg.n) {
@@ -383,7 +580,7 @@ tree_diff(struct dctx *c, const fw_roots *ra, const fw_roots *rb)
 			unload(b);
 		if (!a->loaded && !b->loaded) {
 			if (a->n == 0 && b->n == 0)
-				return 0;
+				return drain(c, 0);
 			if (a->n && b->n) {
 				struct item *x = &a->st[a->n - 1], *y = &b->st[b->n - 1];
 				if (x->height == y->height &&
@@ -581,8 +778,19 @@ fw_diff(fw_store *s, const fw_rev *a, const fw_rev *b, fw_diff_opts *o,
 	fw_data_tree_init(&c.b.t, s->os, NULL);
 	if (o->by_id || strcmp(a->corpus, b->corpus) != 0)
 		rc = id_diff(&c, &ra, &rb);
-	else
+	else {
+		/* A few pairs in flight per thread: each holds its decoded
+		 * columns until its records are passed on. */
+		int nt = fw_pool_default_threads();
+		pthread_mutex_init(&c.mu, NULL);
+		pthread_cond_init(&c.cv, NULL);
+		if (nt > 1 && fw_pool_new(&c.pool, nt, 2 * nt) == 0)
+			c.window = 2 * (size_t)nt + 2;
 		rc = tree_diff(&c, &ra, &rb);
+		jobs_cancel(&c);
+		pthread_cond_destroy(&c.cv);
+		pthread_mutex_destroy(&c.mu);
+	}
 	unload(&c.a);
 	unload(&c.b);
 	free(c.a.st);

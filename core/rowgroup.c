@@ -284,7 +284,8 @@ fw_rg_select(fw_objstore *os, fw_rg *rg, const struct fw_filter *f, uint8_t **ma
 	}
 	for (size_t w = 0; w < nwant; w++) {
 		fw_column *col;
-		if ((rc = fw_rg_column(os, rg, want[w], &col)) < 0)
+		if ((rc = fw_rg_column(os, rg, want[w], &col)) < 0 ||
+		    (col && (rc = fw_column_numbers(col)) < 0))
 			goto done;
 		if (col)
 			cols[ncols++] = col;

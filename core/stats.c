@@ -147,7 +147,8 @@ scan_columns(struct sctx *c, fw_rg *rg, const uint8_t *match)
 	fw_column *d;
 	int rc;
 
-	if ((rc = fw_rg_column(c->s->os, rg, "reward", &d)) < 0)
+	if ((rc = fw_rg_column(c->s->os, rg, "reward", &d)) < 0 ||
+	    (d && (rc = fw_column_numbers(d)) < 0))
 		return rc;
 	for (uint32_t r = 0; d && r < rg->n; r++) {
 		if ((match && !match[r]) || d->kind[r] != FW_KIND_NUMBER)
@@ -234,7 +235,8 @@ stats_leaf(void *arg, const fw_ptree_child *leaf)
 		}
 		if (match) {
 			fw_column *d;
-			if ((rc = fw_rg_column(c->s->os, &rg, rg.cols[k].name, &d)) < 0)
+			if ((rc = fw_rg_column(c->s->os, &rg, rg.cols[k].name, &d)) < 0 ||
+			    (d && (rc = fw_column_numbers(d)) < 0))
 				goto done;
 			col_scan(d, match, &x);
 		}

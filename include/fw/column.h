@@ -38,9 +38,10 @@ typedef enum fw_kind {
 
 /*
  * A decoded column of n rows. Row i's kind is kind[i]; its payload is
- * data[off[i] .. off[i+1]) (empty for MISSING, NULL, FALSE, TRUE). For NUMBER
- * rows num[i] holds the value parsed as a double (NaN for other kinds); ints[i]
- * the value as int64 when it is an integer that fits, with is_int[i] set.
+ * data[off[i] .. off[i+1]) (empty for MISSING, NULL, FALSE, TRUE). After
+ * fw_column_numbers, num[i] holds a NUMBER row's value as a double (NaN for
+ * other kinds), and ints[i] the value as int64 when it is an integer that
+ * fits, with is_int[i] set; before it (and in a builder) num is NULL.
  */
 typedef struct fw_column {
 	char *name;
@@ -82,9 +83,13 @@ void fw_column_stats(const fw_column *c, fw_colstats *st);
 /* Serialises c (the bytes of one column object, before compression). */
 int fw_column_encode(const fw_column *c, fw_buf *out);
 /* Decodes bytes made by fw_column_encode into c (which it initialises).
- * Returns FW_ECORRUPT with a message on malformed bytes. */
+ * Returns FW_ECORRUPT with a message on malformed bytes. Numbers are not
+ * parsed: readers that compare values (diff) never need them. */
 int fw_column_decode(fw_column *c, const char *name, fw_type type,
     const void *bytes, size_t len);
+
+/* Fills num, ints and is_int, once (later calls return at once). */
+int fw_column_numbers(fw_column *c);
 
 /* Appends row i of c as JSON text (canonical) to b; MISSING appends nothing
  * and returns 0 (callers skip the field). */

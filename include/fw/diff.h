@@ -38,6 +38,11 @@ typedef struct fw_diff_entry {
 
 typedef struct fw_diff_opts {
 	int by_id;		/* match rows by id (set for two corpora) */
+	/* What the caller does not need, so that it is not read: no_keys leaves
+	 * fw_diff_entry.key zero (row keys are then read only to match rows of
+	 * row groups that differ in their keys); no_ids leaves id empty (the id
+	 * column is then read only where a whole record is given). */
+	int no_keys, no_ids;
 	/* filled in: row groups loaded on each side, subtrees skipped */
 	uint64_t groups_read, subtrees_skipped, columns_skipped;
 } fw_diff_opts;

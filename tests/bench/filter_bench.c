@@ -214,7 +214,8 @@ main(int argc, char **argv)
 			}
 			fw_buf_reset(&enc);
 			fw_column_encode(&b, &enc);
-			if (fw_column_decode(&cols[c], fields[c], FW_TYPE_JSON, enc.data, enc.len) < 0)
+			if (fw_column_decode(&cols[c], fields[c], FW_TYPE_JSON, enc.data, enc.len) < 0 ||
+			    fw_column_numbers(&cols[c]) < 0)
 				return 1;
 			fw_column_release(&b);
 			fw_column_stats(&cols[c], &st[c]);

@@ -83,7 +83,8 @@ setup(void)
 			add_row(&cols[k], v, present);
 		}
 		fw_column_encode(&cols[k], &enc);
-		if (fw_column_decode(&tmp, cols[k].name, FW_TYPE_JSON, enc.data, enc.len) < 0)
+		if (fw_column_decode(&tmp, cols[k].name, FW_TYPE_JSON, enc.data, enc.len) < 0 ||
+		    fw_column_numbers(&tmp) < 0)
 			abort();
 		fw_column_release(&cols[k]);
 		cols[k] = tmp;

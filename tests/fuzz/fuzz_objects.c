@@ -103,6 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fw_column_decode(&c, "x", FW_TYPE_JSON, data, size) == 0) {
 			fw_colstats st;
 			fw_column_stats(&c, &st);
+			(void)fw_column_numbers(&c);
 			for (uint32_t i = 0; i < c.n; i++) {
 				fw_buf_reset(&b);
 				fw_column_value_json(&c, i, &b);

@@ -28,6 +28,8 @@ test_column_roundtrip(void)
 	CHECK_OK(fw_column_encode(&c, &enc));
 	CHECK_OK(fw_column_decode(&d, "reward", FW_TYPE_F64, enc.data, enc.len));
 	CHECK_INT(d.n, c.n);
+	CHECK(d.num == NULL);
+	CHECK_OK(fw_column_numbers(&d));
 	CHECK(d.num[0] == 1.5 && d.is_int[7] && d.ints[7] == -7 && !d.is_int[4]);
 	CHECK(isnan(d.num[1]));
 	for (uint32_t i = 0; i < nrows; i++) {

@@ -325,6 +325,7 @@ build_columns(colset *s, struct json_object **recs, int from, int to, int builde
 			fw_column d;
 			CHECK_OK(fw_column_encode(c, &enc));
 			CHECK_OK(fw_column_decode(&d, c->name, c->type, enc.data, enc.len));
+			CHECK_OK(fw_column_numbers(&d));
 			fw_column_release(c);
 			*c = d;
 			fw_buf_release(&enc);
