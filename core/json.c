@@ -122,6 +122,7 @@ int
 fw_scan_string(struct scan *c)
 {
 	c->i++;
+	c->canon_escapes = 1;
 	while (c->i < c->len) {
 		/* Skip 8 plain bytes at a time: a word with no '"', no '\\' and no
 		 * byte below 0x20 (bytes of 0x80 and above, UTF-8, are plain). */
@@ -154,11 +155,16 @@ fw_scan_string(struct scan *c)
 		if (c->i + 1 >= c->len)
 			break;
 		char e = c->s[c->i + 1];
-		if (strchr("\"\\/bfnrt", e) != NULL && e) {
+		switch (e) {
+		case '/':
+			c->canon_escapes = 0;	/* fw_json_quote writes '/' as is */
+			/* fall through */
+		case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
 			c->i += 2;
 			continue;
-		}
-		if (e != 'u') {
+		case 'u':
+			break;
+		default:
 			c->err = "bad escape in a string";
 			return -1;
 		}
@@ -167,6 +173,12 @@ fw_scan_string(struct scan *c)
 			c->err = "bad \\u escape in a string";
 			return -1;
 		}
+		/* canonical only for a control character without a short form,
+		 * in lower-case hex: \u00XX as fw_json_quote writes it */
+		if (u >= 0x20 || u == '\b' || u == '\f' || u == '\n' || u == '\r' || u == '\t' ||
+		    (c->s[c->i + 5] >= 'A' && c->s[c->i + 5] <= 'F') ||
+		    (c->s[c->i + 4] >= 'A' && c->s[c->i + 4] <= 'F'))
+			c->canon_escapes = 0;
 		c->i += 6;
 		if (u >= 0xdc00 && u <= 0xdfff) {
 			c->err = "lone surrogate escape in a string";
@@ -410,7 +422,7 @@ fw_json_parse(struct json_object **out, const char *text, size_t len)
 	/* Once per process: parsers run on several threads at once. */
 	pthread_once(&sentinel_once, sentinel_init);
 	{
-		struct scan c = { text, len, 0, 0, NULL, 0, &tmp, 0 };
+		struct scan c = { text, len, 0, 0, NULL, 0, &tmp, 0, 0 };
 		int sr = scan_value(&c);
 		if (sr == 0) {
 			fw_scan_ws(&c);
@@ -614,7 +626,8 @@ fw_json_quote(fw_buf *b, const char *s, size_t n)
 		if ((rc = fw_buf_add(b, s + run, i - run)) < 0)
 			return rc;
 		run = i + 1;
-		char esc[7] = { '\\', 0 };
+		char esc[6] = { '\\', 0 };
+		size_t elen = 2;
 		switch (c) {
 		case '"': esc[1] = '"'; break;
 		case '\\': esc[1] = '\\'; break;
@@ -626,8 +639,9 @@ fw_json_quote(fw_buf *b, const char *s, size_t n)
 		default:
 			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
 			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+			elen = 6;
 		}
-		if ((rc = fw_buf_adds(b, esc)) < 0)
+		if ((rc = fw_buf_add(b, esc, elen)) < 0)
 			return rc;
 	}
 	if ((rc = fw_buf_add(b, s + run, n - run)) < 0)

@@ -14,6 +14,9 @@ struct scan {
 	size_t nbig;
 	fw_buf *out;		/* the rewritten text, when nbig > 0 */
 	size_t copied;		/* bytes of s already copied to out */
+	/* Set by fw_scan_string: 1 when every escape in the string is the one
+	 * fw_json_quote writes, so its text is already canonical. */
+	int canon_escapes;
 };
 
 /* Each advances c->i past what it accepts, or sets c->err and returns -1. */

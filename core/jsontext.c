@@ -32,8 +32,9 @@ str_decode(struct scan *c, fw_buf *out)
 	return 0;
 }
 
-/* The canonical form of a string at c->i. Without escapes in the input, the
- * input bytes are already canonical (the scanner refused raw controls). */
+/* The canonical form of a string at c->i. When every escape in it is the
+ * one fw_json_quote would write (the scanner says so, and it refused raw
+ * controls), the input bytes are already canonical. */
 static int
 str_canon(struct scan *c, fw_buf *out, fw_buf *tmp)
 {
@@ -41,7 +42,7 @@ str_canon(struct scan *c, fw_buf *out, fw_buf *tmp)
 
 	if (fw_scan_string(c) < 0)
 		return -1;
-	if (memchr(c->s + st + 1, '\\', c->i - st - 2) == NULL)
+	if (c->canon_escapes)
 		return fw_buf_add(out, c->s + st, c->i - st);
 	c->i = st;
 	fw_buf_reset(tmp);
