@@ -92,6 +92,29 @@ printf '{"id":"r3","reward":0,"tags":["a"],"messages":[{"role":"user","content":
 "$FW" add dpo d.jsonl >/dev/null && "$FW" commit dpo -m d >/dev/null
 expect_eq "two corpora" "$("$FW" diff sft@v1 dpo --stat --json | cut -d, -f1-4)" \
     '{"added":1,"removed":39,"modified":0,"unchanged":1'
+# many row groups: pairs with the same keys are compared on a pool, and
+# their records must come out in the order (and the form) of one thread
+"$FW" corpus create big >/dev/null
+awk 'BEGIN { for (i = 0; i < 60000; i++) printf "{\"id\":\"b%06d\",\"reward\":%d,\"text\":\"%s %d\"}\n",
+    i, i % 5, "some words to make the record a few hundred bytes long, as a short trajectory is; " \
+    "some words to make the record a few hundred bytes long, as a short trajectory is", i }' >big.jsonl
+"$FW" add big big.jsonl >/dev/null && "$FW" commit big -m v1 >/dev/null && "$FW" tag big@v1 >/dev/null
+awk 'BEGIN { for (i = 0; i < 60000; i += 97) printf "{\"id\":\"b%06d\",\"reward\":%d}\n", i, 7 }' >bp.jsonl
+"$FW" add big bp.jsonl --patch >/dev/null
+"$FW" rm big b030001 b000002 >/dev/null
+printf '{"id":"bnew","reward":1}\n' >bn.jsonl
+"$FW" add big bn.jsonl >/dev/null && "$FW" commit big -m v2 >/dev/null
+groups=$(FW_VERBOSE=1 "$FW" diff big@v1 big 2>&1 >/dev/null | sed 's/.*: \([0-9]*\) row groups read.*/\1/')
+check "the big corpus spans many row groups ($groups read)" [ "$groups" -ge 12 ]
+one=$(FW_THREADS=1 "$FW" diff big@v1 big)
+expect_eq "diff on a pool = diff on one thread" "$(FW_THREADS=2 "$FW" diff big@v1 big)" "$one"
+expect_eq "--json on a pool = on one thread" "$(FW_THREADS=4 "$FW" diff big@v1 big --json | md5sum)" \
+    "$(FW_THREADS=1 "$FW" diff big@v1 big --json | md5sum)"
+expect_eq "modified records" "$(printf '%s\n' "$one" | grep -c '^~ ')" 619
+expect_eq "removed, added" "$(printf '%s\n' "$one" | grep -c '^[-+] ')" 3
+expect_eq "--stat on a pool" "$(FW_THREADS=2 "$FW" diff big@v1 big --stat | head -1)" \
+    "records: 1 added, 2 removed, 619 modified, 59379 unchanged"
+expect_eq "--limit stops with pairs in flight" "$(FW_THREADS=2 "$FW" diff big@v1 big --limit 3 | grep -c '^[~+-] ')" 3
 expect_fail "unknown revision" 1 "unknown\|no " "$FW" diff sft@v1 sft@nope
 expect_fail "one argument" 2 "expected two revisions" "$FW" diff sft
 finish
