@@ -95,6 +95,7 @@ struct commit_ctx {
 	fw_schema schema;
 	int schema_changed;
 	uint32_t cur_seg;
+	uint32_t *seg_first;	/* seq of each segment's first op */
 	fw_buf scratch;
 };
 
@@ -417,6 +418,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	fw_buf branch = FW_BUF_INIT, ref = FW_BUF_INIT, msg = FW_BUF_INIT;
 	fw_roots roots, nroots;
 	fw_ptree_edit *dedits = NULL, *iedits = NULL;
+	uint64_t *seg_start = NULL;
 	size_t nd = 0, ni = 0;
 	fw_objstore_counters before, after;
 	git_oid head, cid;
@@ -460,8 +462,13 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	}
 	for (size_t i = 0; i < c.nsegs; i++)
 		c.fds[i] = -1;
+	if ((c.seg_first = calloc(c.nsegs, sizeof(*c.seg_first))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
 	for (size_t i = 0; i < c.nsegs; i++) {
 		c.cur_seg = (uint32_t)i;
+		c.seg_first[i] = (uint32_t)c.nops;
 		if ((c.fds[i] = open(c.segs[i].path, O_RDONLY | O_CLOEXEC)) < 0) {
 			rc = fw_error_errno("cannot open %s", c.segs[i].path);
 			goto done;
@@ -498,6 +505,23 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		}
 		g->n = (uint32_t)(j - i);
 		i = j;
+	}
+	/* Where each batch's keys start: at its time, but after everything
+	 * the corpus holds and after the batch staged before it, so that new
+	 * records go to the tail even when FW_NOW is pinned or the clock
+	 * went back. */
+	if ((seg_start = calloc(c.nsegs, sizeof(*seg_start))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	{
+		uint64_t next = roots.data.empty ? 0 : fw_be64(roots.data.top.key) + 1;
+		for (size_t i = 0; i < c.nsegs; i++) {
+			uint32_t nops_seg = (i + 1 < c.nsegs ? c.seg_first[i + 1] : (uint32_t)c.nops) -
+			    c.seg_first[i];
+			seg_start[i] = c.segs[i].time > next ? c.segs[i].time : next;
+			next = seg_start[i] + nops_seg;
+		}
 	}
 	/* Existing row keys, looked up in hash order. */
 	fw_index_reader ir;
@@ -546,8 +570,11 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		}
 		if (base == NULL && !g->exists)
 			continue;	/* a patch of an id the corpus does not have */
+		/* A new id's row key: its batch's time plus its place in the
+		 * batch, in nanoseconds, so that a batch keeps its arrival
+		 * order (docs/design.md (i)). */
 		if (!g->exists)
-			g->time = c.segs[base->seg].time;
+			g->time = seg_start[base->seg] + (base->seq - c.seg_first[base->seg]);
 		fw_put_be64(e->key, g->time);
 		fw_put_be64(e->key + 8, hash);
 		if (base) {
@@ -633,6 +660,8 @@ done:
 			if (c.fds[i] >= 0)
 				close(c.fds[i]);
 	free(c.fds);
+	free(c.seg_first);
+	free(seg_start);
 	fw_seg_list_free(c.segs, c.nsegs);
 	free(c.ops);
 	free(c.ids);

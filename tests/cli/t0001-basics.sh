@@ -84,4 +84,18 @@ expect_eq "found from a subdirectory" "$(cd sub/deeper && "$FW" cat sft | wc -l)
 expect_eq "-C" "$(cd / && "$FW" -C "$T" cat sft | wc -l)" 3
 expect_eq "FW_DIR" "$(cd / && FW_DIR="$T" "$FW" cat sft | wc -l)" 3
 expect_fail "outside a store" 1 "not in an fw store" sh -c "cd / && '$FW' cat sft"
+
+# a batch keeps its arrival order (docs/design.md (i)), and a later batch
+# follows it, whatever the ids
+"$FW" corpus create order >/dev/null
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"id\":\"o%d\",\"n\":%d}\n", (i * 7919) % 3000, i }' >order1.jsonl
+printf '{"id":"a-late","n":3000}\n{"id":"0-late","n":3001}\n' >order2.jsonl
+"$FW" add order order1.jsonl >/dev/null && "$FW" commit order -m one >/dev/null
+"$FW" add order order2.jsonl >/dev/null && "$FW" commit order -m two >/dev/null
+expect_eq "cat gives records in the order they were added" \
+    "$("$FW" cat order | jq -r .n | awk '$1 != NR - 1' | head -3)" ""
+printf '{"id":"o5","n":-5}\n' >order3.jsonl
+"$FW" add order order3.jsonl >/dev/null && "$FW" commit order -m upsert >/dev/null
+expect_eq "an upsert keeps its record's place" \
+    "$("$FW" cat order | jq -r .n | grep -n -- -5)" "$(awk '/"o5"/ { print NR ":-5" }' order1.jsonl)"
 finish
