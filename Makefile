@@ -113,7 +113,7 @@ UNIT_SRC := \
 	tests/unit/test_maint.c \
 	tests/unit/test_merge.c
 
-FUZZ_TARGETS := objects jsonl canon filter filter_json tokenizer_json encode chat_template
+FUZZ_TARGETS := objects jsonl canon filter filter_json tokenizer_json encode chat_template meta
 
 # Built-in chat templates, embedded into the library from YAML data.
 TEMPLATES := $(sort $(wildcard core/templates/*.yaml))

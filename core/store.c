@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/sha.h>
+#include <yaml.h>
 
 int
 fw_git_error(int gitrc, const char *what, ...)
@@ -122,10 +123,96 @@ fw_store_init(const char *dir)
 	snprintf(p, sizeof(p), "%s/config.yaml", fw);
 	if ((f = fopen(p, "w")) == NULL)
 		return fw_error_errno("cannot create %s", p);
-	fprintf(f, "# fw store settings\nformat: 1\n");
+	fprintf(f, "# fw store settings\nformat: %d\n", FW_STORE_FORMAT);
 	if (fclose(f) != 0)
 		return fw_error_errno("cannot write %s", p);
 	return 0;
+}
+
+int
+fw_store_config_parse(const char *yaml, size_t len, int *format)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc = 0, have_doc = 0;
+
+	*format = 0;
+	if (!yaml_parser_initialize(&parser))
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = fw_error_set(FW_EINVALID, "line %lu: %s",
+		    (unsigned long)parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "unreadable YAML");
+		goto done;
+	}
+	have_doc = 1;
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		rc = fw_error_set(FW_EINVALID, "line %lu: not a mapping",
+		    root ? (unsigned long)root->start_mark.line + 1 : 1ul);
+		goto done;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+	    p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+		if (k == NULL || k->type != YAML_SCALAR_NODE ||
+		    k->data.scalar.length != 6 || memcmp(k->data.scalar.value, "format", 6) != 0)
+			continue;
+		/* a small decimal integer, nothing else */
+		size_t n = v && v->type == YAML_SCALAR_NODE ? v->data.scalar.length : 0;
+		int f = 0;
+		for (size_t i = 0; i < n && f >= 0; i++) {
+			unsigned char c = v->data.scalar.value[i];
+			f = c >= '0' && c <= '9' && f < 100000 ? f * 10 + (c - '0') : -1;
+		}
+		if (n == 0 || f <= 0) {
+			rc = fw_error_set(FW_EINVALID, "line %lu: format must be a positive integer",
+			    v ? (unsigned long)v->start_mark.line + 1 : 1ul);
+			goto done;
+		}
+		*format = f;
+	}
+	if (*format == 0)
+		rc = fw_error_set(FW_EINVALID, "no format key");
+done:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* Refuses a store written by a newer fw. A store without config.yaml (an
+ * fw init killed before writing it) is of this format: everything else it
+ * needs is there. */
+static int
+check_config(const char *dir)
+{
+	char p[PATH_MAX + 32];
+	fw_buf b = FW_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	int format, rc = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/config.yaml", dir);
+	if ((f = fopen(p, "r")) == NULL)
+		return errno == ENOENT ? 0 : fw_error_errno("cannot read %s", p);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (1u << 20))
+		if ((rc = fw_buf_add(&b, chunk, n)) < 0)
+			break;
+	if (rc == 0 && ferror(f))
+		rc = fw_error_errno("cannot read %s", p);
+	fclose(f);
+	if (rc == 0 && (rc = fw_store_config_parse(b.data ? b.data : "", b.len, &format)) < 0)
+		rc = fw_error_wrap(FW_ECORRUPT, "%s", p);
+	else if (rc == 0 && format > FW_STORE_FORMAT)
+		rc = fw_error_set(FW_EINVALID, "the store in %s has format %d, newer than this fw "
+		    "(format %d): use a newer fw", dir, format, FW_STORE_FORMAT);
+	fw_buf_release(&b);
+	return rc;
 }
 
 int
@@ -167,6 +254,8 @@ fw_store_open(fw_store **out, const char *dir)
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if ((rc = check_config(s->dir)) < 0)
+		goto fail;
 	if ((rc = git_repository_open_bare(&s->repo, p)) < 0) {
 		rc = fw_git_error(rc, "cannot open %s", p);
 		goto fail;

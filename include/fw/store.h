@@ -27,6 +27,14 @@ int fw_store_init(const char *dir);
  * FW_ENOTFOUND "not in an fw store ...". */
 int fw_store_open(fw_store **out, const char *dir);
 void fw_store_close(fw_store *s);
+
+/* The store format this fw reads and writes (.fw/config.yaml "format"). */
+#define FW_STORE_FORMAT 1
+
+/* Reads .fw/config.yaml's text: *format from its "format" key. FW_EINVALID
+ * with the line for text that is not a YAML mapping holding an integer
+ * format; other keys are left to later versions. */
+int fw_store_config_parse(const char *yaml, size_t len, int *format);
 /* The .fw directory (borrowed, lives as long as s). */
 const char *fw_store_dir(const fw_store *s);
 fw_objstore *fw_store_objects(fw_store *s);

@@ -85,6 +85,21 @@ expect_eq "-C" "$(cd / && "$FW" -C "$T" cat sft | wc -l)" 3
 expect_eq "FW_DIR" "$(cd / && FW_DIR="$T" "$FW" cat sft | wc -l)" 3
 expect_fail "outside a store" 1 "not in an fw store" sh -c "cd / && '$FW' cat sft"
 
+# .fw/config.yaml: a newer store format is refused, a broken file is named,
+# a missing one (fw init killed before writing it) is format 1
+cp .fw/config.yaml config.keep
+printf 'format: 2\n' >.fw/config.yaml
+expect_fail "a newer store format" 1 "has format 2, newer than this fw (format 1)" "$FW" corpus list
+printf 'format: [1\n' >.fw/config.yaml
+expect_fail "a broken config.yaml" 1 "config.yaml: line 2" "$FW" corpus list
+printf 'format: one\n' >.fw/config.yaml
+expect_fail "a format that is not a number" 1 "format must be a positive integer" "$FW" corpus list
+rm .fw/config.yaml
+check "no config.yaml" "$FW" corpus list
+printf 'format: 1\nlater: [x]\n' >.fw/config.yaml
+check "keys of later versions are left alone" "$FW" corpus list
+cp config.keep .fw/config.yaml
+
 # a batch keeps its arrival order (docs/design.md (i)), and a later batch
 # follows it, whatever the ids
 "$FW" corpus create order >/dev/null
