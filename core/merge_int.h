@@ -51,6 +51,8 @@ struct state {
 int fw_merge_state_write(fw_store *s, const char *corpus, const struct state *st);
 /* 1 and *st when a merge state exists, 0 when none, <0 on error. */
 int fw_merge_state_read(fw_store *s, const char *corpus, struct state *st);
+/* The state in text[0..len): 1 and *st, or FW_ECORRUPT naming what. */
+int fw_merge_state_parse(struct state *st, const char *text, size_t len, const char *what);
 int fw_merge_state_remove(fw_store *s, const char *corpus);
 void fw_merge_state_release(struct state *st);
 

@@ -5,6 +5,7 @@
  */
 #include "merge_int.h"
 #include "fw/error.h"
+#include "fw/merge.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,20 +37,31 @@ hex_put(fw_buf *b, const char *s, size_t n)
 	}
 }
 
+static int
+hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The bytes that h[0..n) spells in hex, NUL-terminated; NULL when it is not
+ * hex (or out of memory). */
 static char *
 hex_get(const char *h, size_t n)
 {
-	char *out = malloc(n / 2 + 1);
+	char *out;
 
-	if (out == NULL)
+	if (n % 2)
 		return NULL;
-	for (size_t i = 0; i + 1 < n + 1 && i / 2 < n / 2; i += 2) {
-		unsigned v;
-		if (sscanf(h + i, "%2x", &v) != 1) {
+	if ((out = malloc(n / 2 + 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hex_digit(h[i]), lo = hex_digit(h[i + 1]);
+		if (hi < 0 || lo < 0) {
 			free(out);
 			return NULL;
 		}
-		out[i / 2] = (char)v;
+		out[i / 2] = (char)(hi << 4 | lo);
 	}
 	out[n / 2] = '\0';
 	return out;
@@ -127,72 +139,117 @@ done:
 }
 
 int
-fw_merge_state_read(fw_store *s, const char *corpus, struct state *st)
+fw_merge_state_parse(struct state *st, const char *text, size_t len, const char *what)
 {
-	fw_buf dir = FW_BUF_INIT, file = FW_BUF_INIT;
-	char line[1 << 16];
-	FILE *f;
+	size_t i = 0;
 	int rc = 1;
 
 	memset(st, 0, sizeof(*st));
-	state_path(s, corpus, &dir, &file);
-	f = fopen(file.data, "r");
-	if (f == NULL) {
-		rc = errno == ENOENT ? 0 : fw_error_errno("cannot open %s", file.data);
-		goto done;
-	}
-	char *big = NULL;
-	size_t bigcap = 0;
-	ssize_t len;
-	(void)line;
-	while ((len = getline(&big, &bigcap, f)) > 0 && rc == 1) {
-		if (big[len - 1] == '\n')
-			big[--len] = '\0';
-		char *sp = strchr(big, ' ');
+	while (i < len && rc == 1) {
+		const char *line = text + i, *nl = memchr(line, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - line) : len - i;
+		const char *sp = memchr(line, ' ', n);
+		i += n + 1;
 		if (sp == NULL)
 			continue;
-		*sp++ = '\0';
-		if (strcmp(big, "ours") == 0)
-			snprintf(st->ours, sizeof(st->ours), "%s", sp);
-		else if (strcmp(big, "theirs") == 0)
-			snprintf(st->theirs, sizeof(st->theirs), "%s", sp);
-		else if (strcmp(big, "base") == 0)
-			snprintf(st->base, sizeof(st->base), "%s", sp);
-		else if (strcmp(big, "branch") == 0)
-			snprintf(st->branch, sizeof(st->branch), "%s", sp);
-		else if (strcmp(big, "name") == 0)
-			snprintf(st->name, sizeof(st->name), "%s", sp);
-		else if (strcmp(big, "message") == 0)
-			st->message = hex_get(sp, strlen(sp));
-		else if (strcmp(big, "resolve") == 0) {
-			int how = atoi(sp);
-			char *a = strchr(sp, ' '), *b2 = a ? strchr(a + 1, ' ') : NULL;
-			if (!a || !b2) {
-				rc = fw_error_set(FW_ECORRUPT, "bad line in %s", file.data);
+		size_t klen = (size_t)(sp - line), vlen = n - klen - 1;
+		const char *v = sp + 1;
+		char *dst = NULL;
+		size_t cap = 0;
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(line, k, klen) == 0)
+		if (KEY("ours"))
+			dst = st->ours, cap = sizeof(st->ours);
+		else if (KEY("theirs"))
+			dst = st->theirs, cap = sizeof(st->theirs);
+		else if (KEY("base"))
+			dst = st->base, cap = sizeof(st->base);
+		else if (KEY("branch"))
+			dst = st->branch, cap = sizeof(st->branch);
+		else if (KEY("name"))
+			dst = st->name, cap = sizeof(st->name);
+		if (dst) {
+			if (vlen >= cap || memchr(v, '\0', vlen)) {
+				rc = fw_error_set(FW_ECORRUPT, "bad line in %s", what);
 				break;
 			}
-			void *v = realloc(st->r, (st->nr + 1) * sizeof(*st->r));
-			if (v == NULL) {
+			memcpy(dst, v, vlen);
+			dst[vlen] = '\0';
+		} else if (KEY("message")) {
+			free(st->message);
+			if ((st->message = hex_get(v, vlen)) == NULL)
+				rc = fw_error_set(FW_ECORRUPT, "bad message in %s", what);
+		} else if (KEY("resolve")) {
+			/* HOW ID-HEX JSON-HEX|-: how is 1 (ours), 2 (theirs) or
+			 * 3 (a file, whose record is the JSON) */
+			const char *a = memchr(v, ' ', vlen);
+			const char *b = a ? memchr(a + 1, ' ', vlen - (size_t)(a + 1 - v)) : NULL;
+			size_t jlen = b ? (size_t)(v + vlen - b - 1) : 0;
+			int how = a == v + 1 && *v >= '1' && *v <= '3' ? *v - '0' : 0;
+			char *id = NULL, *json = NULL;
+			int ok = how && b && (id = hex_get(a + 1, (size_t)(b - a - 1))) != NULL && *id;
+			if (ok && !(jlen == 1 && b[1] == '-'))
+				ok = (json = hex_get(b + 1, jlen)) != NULL;
+			if (ok && (how == FW_MERGE_FILE) != (json != NULL))
+				ok = 0;
+			if (!ok) {
+				free(id);
+				free(json);
+				rc = fw_error_set(FW_ECORRUPT, "bad resolution in %s", what);
+				break;
+			}
+			void *nr = realloc(st->r, (st->nr + 1) * sizeof(*st->r));
+			if (nr == NULL) {
+				free(id);
+				free(json);
 				rc = fw_error_set(FW_ENOMEM, "out of memory");
 				break;
 			}
-			st->r = v;
-			struct resolution *r = &st->r[st->nr++];
-			r->how = how;
-			r->id = hex_get(a + 1, (size_t)(b2 - a - 1));
-			r->json = strcmp(b2 + 1, "-") == 0 ? NULL : hex_get(b2 + 1, strlen(b2 + 1));
+			st->r = nr;
+			st->r[st->nr].how = how;
+			st->r[st->nr].id = id;
+			st->r[st->nr].json = json;
+			st->nr++;
 		}
+#undef KEY
 	}
-	free(big);
-	fclose(f);
 	if (rc == 1 && (!st->ours[0] || !st->theirs[0] || !st->base[0] || !st->message))
-		rc = fw_error_set(FW_ECORRUPT, "incomplete merge state %s; fw merge --abort %s",
-		    file.data, corpus);
-done:
+		rc = fw_error_set(FW_ECORRUPT, "incomplete merge state %s", what);
 	if (rc != 1)
 		fw_merge_state_release(st);
+	return rc;
+}
+
+int
+fw_merge_state_read(fw_store *s, const char *corpus, struct state *st)
+{
+	fw_buf dir = FW_BUF_INIT, file = FW_BUF_INIT, text = FW_BUF_INIT;
+	char chunk[1 << 14];
+	size_t n;
+	FILE *f;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	state_path(s, corpus, &dir, &file);
+	if ((f = fopen(file.data, "r")) == NULL) {
+		rc = errno == ENOENT ? 0 : fw_error_errno("cannot open %s", file.data);
+		goto done;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if ((rc = fw_buf_add(&text, chunk, n)) < 0)
+			break;
+	if (rc == 0 && ferror(f))
+		rc = fw_error_errno("cannot read %s", file.data);
+	fclose(f);
+	if (rc == 0 && (rc = fw_merge_state_parse(st, text.data ? text.data : "", text.len,
+	    file.data)) == FW_ECORRUPT) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", fw_error_last());
+		rc = fw_error_set(rc, "%s; fw merge --abort %s starts over", msg, corpus);
+	}
+done:
 	fw_buf_release(&dir);
 	fw_buf_release(&file);
+	fw_buf_release(&text);
 	return rc;
 }
 

@@ -52,6 +52,15 @@ expect_fail "continue with conflicts left" 1 "3 conflicting records" "$FW" merge
 expect_fail "resolve a record without conflict" 1 "has no conflict" "$FW" resolve sft r9 --ours
 expect_fail "resolve needs one way" 2 "one of --ours" "$FW" resolve sft r1
 
+# a damaged state file is reported, never trusted; --abort still clears it
+cp .fw/merge/sft/state state.keep
+printf 'resolve 3 7231 -\n' >>.fw/merge/sft/state
+expect_fail "a file resolution without its record" 1 "bad resolution in .*state; fw merge --abort sft starts over" "$FW" conflicts sft
+cp state.keep .fw/merge/sft/state
+printf 'message zz\n' >>.fw/merge/sft/state
+expect_fail "a message that is not hex" 1 "bad message" "$FW" status sft
+cp state.keep .fw/merge/sft/state
+
 # abort: back to nothing
 check "abort" "$FW" merge --abort sft
 expect_eq "state gone" "$("$FW" status sft --json | sed 's/.*"merging"://')" "null}"

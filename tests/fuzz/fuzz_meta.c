@@ -1,13 +1,14 @@
 /*
  * libFuzzer target for the small text files of a store that fw reads back
  * from disk: a version's schema.yaml (fw_schema_parse), .fw/config.yaml
- * (fw_store_config_parse) and a version's DATA and INDEX root files
- * (fw_roots_parse). Whatever the bytes: an answer or an error, never a crash
+ * (fw_store_config_parse), a version's DATA and INDEX root files
+ * (fw_roots_parse) and a merge in progress's state (fw_merge_state_parse). Whatever the bytes: an answer or an error, never a crash
  * or a leak. A schema that parses must come back the same through
  * fw_schema_emit and fw_schema_parse; roots that parse must come back the
  * same through fw_roots_format and fw_roots_parse.
  */
 #include "internal.h"
+#include "merge_int.h"
 #include "fw/error.h"
 #include "fw/store.h"
 
@@ -75,5 +76,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	schema_round_trip(text, size);
 	(void)fw_store_config_parse(text, size, &format);
 	roots_round_trip(text, size);
+	struct state st;
+	if (fw_merge_state_parse(&st, text, size, "state") == 1) {
+		for (size_t i = 0; i < st.nr; i++)
+			if (st.r[i].id == NULL || (st.r[i].how == 3) != (st.r[i].json != NULL))
+				abort();
+		fw_merge_state_release(&st);
+	}
 	return 0;
 }
