@@ -60,6 +60,10 @@ typedef struct fw_schema {
 } fw_schema;
 
 int fw_schema_parse(fw_schema *out, const char *yaml, size_t len);
+/* Loads a YAML document from yaml[0..len) into *doc (yaml_document_delete
+ * it); FW_EINVALID "WHATline N: problem" when it does not parse. */
+struct yaml_document_s;
+int fw_yaml_load(struct yaml_document_s *doc, const char *yaml, size_t len, const char *what);
 int fw_schema_emit(const fw_schema *s, fw_buf *out);
 void fw_schema_release(fw_schema *s);
 /* Index of a column by name, or -1. */

@@ -159,23 +159,32 @@ parse_column(fw_schema *s, yaml_document_t *d, yaml_node_t *m)
 }
 
 int
-fw_schema_parse(fw_schema *out, const char *yaml, size_t len)
+fw_yaml_load(yaml_document_t *doc, const char *yaml, size_t len, const char *what)
 {
 	yaml_parser_t parser;
+	int rc = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&parser, doc))
+		rc = fw_error_set(FW_EINVALID, "%sline %lu: %s", what,
+		    (unsigned long)parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "unreadable YAML");
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int
+fw_schema_parse(fw_schema *out, const char *yaml, size_t len)
+{
 	yaml_document_t doc;
 	yaml_node_t *root;
 	int rc = 0, have_doc = 0, have_id = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!yaml_parser_initialize(&parser))
-		return fw_error_set(FW_ENOMEM, "out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = fw_error_set(FW_EINVALID, "bad schema at line %lu: %s",
-		    (unsigned long)parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "unreadable YAML");
+	if ((rc = fw_yaml_load(&doc, yaml, len, "bad schema at ")) < 0)
 		goto done;
-	}
 	have_doc = 1;
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
@@ -219,7 +228,6 @@ fw_schema_parse(fw_schema *out, const char *yaml, size_t len)
 done:
 	if (have_doc)
 		yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	if (rc < 0)
 		fw_schema_release(out);
 	return rc;

@@ -132,21 +132,13 @@ fw_store_init(const char *dir)
 int
 fw_store_config_parse(const char *yaml, size_t len, int *format)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	int rc = 0, have_doc = 0;
 
 	*format = 0;
-	if (!yaml_parser_initialize(&parser))
-		return fw_error_set(FW_ENOMEM, "out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = fw_error_set(FW_EINVALID, "line %lu: %s",
-		    (unsigned long)parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "unreadable YAML");
+	if ((rc = fw_yaml_load(&doc, yaml, len, "")) < 0)
 		goto done;
-	}
 	have_doc = 1;
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL || root->type != YAML_MAPPING_NODE) {
@@ -180,7 +172,6 @@ fw_store_config_parse(const char *yaml, size_t len, int *format)
 done:
 	if (have_doc)
 		yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return rc;
 }
 
