@@ -103,22 +103,22 @@ struct locks {
 	size_t n;
 };
 
+/* Takes locks/NAME.lock, without waiting: busy is the message when it is
+ * held. */
 static int
-lock_one(void *arg, const char *corpus)
+lock_file(struct locks *l, const char *name, const char *busy)
 {
-	struct locks *l = arg;
 	char path[4096];
 	int fd, *nf;
 
-	snprintf(path, sizeof(path), "%s/locks/%s.lock", l->s->dir, corpus);
+	snprintf(path, sizeof(path), "%s/locks/%s.lock", l->s->dir, name);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
 		return fw_error_errno("cannot open %s", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK)
-			return fw_error_set(FW_ELOCKED, "a commit of corpus '%s' is running; "
-			    "nothing removed, try gc again", corpus);
+			return fw_error_set(FW_ELOCKED, "%s", busy);
 		errno = e;
 		return fw_error_errno("cannot lock %s", path);
 	}
@@ -129,6 +129,16 @@ lock_one(void *arg, const char *corpus)
 	l->fds = nf;
 	l->fds[l->n++] = fd;
 	return 0;
+}
+
+static int
+lock_one(void *arg, const char *corpus)
+{
+	char busy[300];
+
+	snprintf(busy, sizeof(busy), "a commit of corpus '%s' is running; nothing removed, "
+	    "try gc again", corpus);
+	return lock_file(arg, corpus, busy);
 }
 
 /* Temporary segments of fw add runs that were killed. */
@@ -195,7 +205,10 @@ fw_gc(fw_store *s, const fw_gc_opts *o, fw_objstore_gc_result *res, uint64_t *re
 	m.s = s;
 	fw_data_tree_init(&m.dt, s->os, NULL);
 	fw_index_tree_init(&m.it, s->os, s->os);
-	if ((rc = fw_corpus_list(s, lock_one, &lk)) < 0)
+	/* One gc at a time, even in a store with no corpus to lock (no corpus
+	 * name starts with a dot, so this lock is no corpus's). */
+	if ((rc = lock_file(&lk, ".gc", "another fw gc is running; nothing removed")) < 0 ||
+	    (rc = fw_corpus_list(s, lock_one, &lk)) < 0)
 		goto done;
 	if ((rc = fw_reach_commits(s, mark_commit, &m, &nroots)) < 0)
 		goto done;

@@ -126,5 +126,12 @@ flock .fw/locks/c.lock -c 'touch held; sleep 5' &
 i=0; while [ ! -e held ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 FW_GC_GRACE=0 expect_fail "gc during a commit" 1 "commit of corpus 'c' is running" "$FW" gc
 kill $! 2>/dev/null; wait 2>/dev/null
+# one gc at a time, even in a store with no corpus
+mkdir empty && (cd empty && "$FW" init >/dev/null)
+flock empty/.fw/locks/.gc.lock -c 'touch held2; sleep 1' &
+i=0; while [ ! -e held2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect_fail "two gc at once" 1 "another fw gc is running" "$FW" -C empty gc
+wait	# the lock goes with the sleep that holds it
+check "gc of a store with no corpus" "$FW" -C empty gc
 expect_fail "arguments" 2 "usage" "$FW" gc now
 finish
