@@ -3,9 +3,10 @@
 #include "fw/maint.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 static const char *const usage[] = {
-	"fw gc [--dry-run]",
+	"fw gc [--dry-run] [--expire-reflogs DAYS]",
 	NULL,
 };
 
@@ -13,11 +14,15 @@ int
 cmd_gc(int argc, char **argv)
 {
 	int dry = 0;
+	long days = -1;
 	const struct fw_opt opts[] = {
 		{ 'n', "dry-run", FW_OPT_FLAG, NULL, "only report what would be removed", &dry },
+		{ 0, "expire-reflogs", FW_OPT_INT, "DAYS",
+		    "first drop reflog entries older than DAYS days (0: all)", &days },
 		FW_OPT_TABLE_END,
 	};
-	fw_gc_opts o = { 0, -1 };
+	uint64_t expired = 0;
+	fw_gc_opts o = { .dry_run = 0, .grace = -1, .expired = &expired };
 	fw_objstore_gc_result r;
 	uint64_t reachable;
 	char **args;
@@ -29,6 +34,13 @@ cmd_gc(int argc, char **argv)
 	if (nargs != 0)
 		return fw_usage_error("gc", usage, "expected no arguments");
 	o.dry_run = dry;
+	if (days != -1) {
+		if (days < 0 || days > 100000)
+			return fw_usage_error("gc", usage, "--expire-reflogs takes a number of days, "
+			    "0 or more");
+		/* 0: every entry, the ones made this second too */
+		o.expire_before = (int64_t)time(NULL) - (int64_t)days * 86400 + (days == 0);
+	}
 	if (fw_gc(cmd_store(), &o, &r, &reachable) < 0)
 		return fw_fail();
 	printf("%s%llu objects, %llu reachable; %s %llu unreachable objects (%llu packs "
@@ -40,5 +52,8 @@ cmd_gc(int argc, char **argv)
 	    (unsigned long long)r.packs_removed, (unsigned long long)r.loose_removed,
 	    (unsigned long long)r.tmp_removed, (unsigned long long)r.bytes_freed,
 	    dry ? "would be freed" : "freed", (unsigned long long)r.objects_young);
+	if (o.expire_before > 0)
+		printf("%s%llu reflog entries %s\n", dry ? "dry run: " : "",
+		    (unsigned long long)expired, dry ? "would expire" : "expired");
 	return 0;
 }

@@ -210,7 +210,16 @@ fw_gc(fw_store *s, const fw_gc_opts *o, fw_objstore_gc_result *res, uint64_t *re
 	if ((rc = lock_file(&lk, ".gc", "another fw gc is running; nothing removed")) < 0 ||
 	    (rc = fw_corpus_list(s, lock_one, &lk)) < 0)
 		goto done;
-	if ((rc = fw_reach_commits(s, mark_commit, &m, &nroots)) < 0)
+	/* Reflog entries to expire are dropped (or, in a dry run, only left
+	 * out of the marking) while every lock is held. */
+	if (o->expire_before > 0) {
+		uint64_t dropped = 0;
+		if ((rc = fw_reflogs_expire(s, o->expire_before, o->dry_run, &dropped)) < 0)
+			goto done;
+		if (o->expired)
+			*o->expired = dropped;
+	}
+	if ((rc = fw_reach_commits_since(s, o->expire_before, mark_commit, &m, &nroots)) < 0)
 		goto done;
 	*reachable = m.set.n;
 	if ((rc = fw_objstore_collect(s->os, keep, &m, grace, o->dry_run, res)) < 0)

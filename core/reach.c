@@ -101,9 +101,11 @@ add_refs(fw_store *s, struct roots *r)
 	return 0;
 }
 
+typedef int (*reflog_fn)(fw_store *s, const char *refname, git_reflog *log, void *arg);
+
 /* Every reflog file under logs/, as the ref name it belongs to. */
 static int
-add_reflogs(fw_store *s, struct roots *r, const char *logs, const char *name)
+each_reflog(fw_store *s, const char *logs, const char *name, reflog_fn fn, void *arg)
 {
 	char path[8192];
 	DIR *d;
@@ -126,7 +128,7 @@ add_reflogs(fw_store *s, struct roots *r, const char *logs, const char *name)
 		if (stat(path, &st) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			rc = add_reflogs(s, r, logs, sub);
+			rc = each_reflog(s, logs, sub, fn, arg);
 			continue;
 		}
 		int grc = git_reflog_read(&log, s->repo, sub);
@@ -134,28 +136,109 @@ add_reflogs(fw_store *s, struct roots *r, const char *logs, const char *name)
 			rc = fw_git_error(grc, "cannot read the reflog of %s", sub);
 			break;
 		}
-		for (size_t i = 0; rc == 0 && i < git_reflog_entrycount(log); i++) {
-			const git_reflog_entry *e = git_reflog_entry_byindex(log, i);
-			rc = roots_add(r, git_reflog_entry_id_new(e), sub, 1);
-			if (rc == 0)
-				rc = roots_add(r, git_reflog_entry_id_old(e), sub, 1);
-		}
+		rc = fn(s, sub, log, arg);
 		git_reflog_free(log);
 	}
 	closedir(d);
 	return rc;
 }
 
+static int
+entry_expired(const git_reflog_entry *e, int64_t before)
+{
+	const git_signature *c = git_reflog_entry_committer(e);
+
+	return before > 0 && c && (int64_t)c->when.time < before;
+}
+
+struct add_arg {
+	struct roots *r;
+	int64_t before;
+};
+
+static int
+add_reflog(fw_store *s, const char *refname, git_reflog *log, void *arg)
+{
+	struct add_arg *a = arg;
+	int rc = 0;
+
+	(void)s;
+	for (size_t i = 0; rc == 0 && i < git_reflog_entrycount(log); i++) {
+		const git_reflog_entry *e = git_reflog_entry_byindex(log, i);
+		if (entry_expired(e, a->before))
+			continue;
+		rc = roots_add(a->r, git_reflog_entry_id_new(e), refname, 1);
+		if (rc == 0)
+			rc = roots_add(a->r, git_reflog_entry_id_old(e), refname, 1);
+	}
+	return rc;
+}
+
+struct expire_arg {
+	int64_t before;
+	int dry_run;
+	uint64_t dropped;
+};
+
+static int
+expire_reflog(fw_store *s, const char *refname, git_reflog *log, void *arg)
+{
+	struct expire_arg *a = arg;
+	size_t n = git_reflog_entrycount(log), dropped = 0;
+	int grc;
+
+	/* index 0 is the newest entry; drop from the oldest end */
+	for (size_t i = n; i-- > 0;) {
+		if (!entry_expired(git_reflog_entry_byindex(log, i), a->before))
+			continue;
+		dropped++;
+		if (!a->dry_run && (grc = git_reflog_drop(log, i, 0)) < 0)
+			return fw_git_error(grc, "cannot expire the reflog of %s", refname);
+	}
+	a->dropped += dropped;
+	if (a->dry_run || dropped == 0)
+		return 0;
+	git_reference *ref = NULL;
+	int exists = git_reference_lookup(&ref, s->repo, refname) == 0;
+	git_reference_free(ref);
+	if (dropped == n && !exists)
+		grc = git_reflog_delete(s->repo, refname);
+	else
+		grc = git_reflog_write(log);
+	return grc < 0 ? fw_git_error(grc, "cannot write the reflog of %s", refname) : 0;
+}
+
+int
+fw_reflogs_expire(fw_store *s, int64_t before, int dry_run, uint64_t *dropped)
+{
+	struct expire_arg a = { before, dry_run, 0 };
+	char logs[4096];
+	int rc;
+
+	snprintf(logs, sizeof(logs), "%s/logs", git_repository_path(s->repo));
+	rc = each_reflog(s, logs, "", expire_reflog, &a);
+	*dropped = a.dropped;
+	return rc;
+}
+
 int
 fw_reach_commits(fw_store *s, fw_reach_cb cb, void *arg, uint64_t *nroots)
 {
+	return fw_reach_commits_since(s, 0, cb, arg, nroots);
+}
+
+int
+fw_reach_commits_since(fw_store *s, int64_t before, fw_reach_cb cb, void *arg,
+    uint64_t *nroots)
+{
 	struct roots r = { NULL, 0, 0 };
+	struct add_arg aa = { &r, before };
 	char logs[4096];
 	int rc, grc;
 
 	*nroots = 0;
 	snprintf(logs, sizeof(logs), "%s/logs", git_repository_path(s->repo));
-	if ((rc = add_refs(s, &r)) < 0 || (rc = add_reflogs(s, &r, logs, "")) < 0)
+	if ((rc = add_refs(s, &r)) < 0 || (rc = each_reflog(s, logs, "", add_reflog, &aa)) < 0)
 		goto done;
 	*nroots = r.n;
 	/* One walk per root, hiding the roots walked before: each commit is

@@ -17,6 +17,15 @@ typedef int (*fw_reach_cb)(void *arg, const git_oid *commit, const char *label, 
 
 /* Walks them; *nroots gets the number of roots (refs and reflog entries). */
 int fw_reach_commits(fw_store *s, fw_reach_cb cb, void *arg, uint64_t *nroots);
+/* The same, leaving out reflog entries made before `before` (seconds since
+ * the epoch; 0 leaves none out): what remains after fw_reflogs_expire. */
+int fw_reach_commits_since(fw_store *s, int64_t before, fw_reach_cb cb, void *arg,
+    uint64_t *nroots);
+
+/* Drops the reflog entries made before `before` from every reflog (the logs
+ * of refs that no longer exist too, removed once empty); *dropped counts
+ * them. With dry_run only counts. */
+int fw_reflogs_expire(fw_store *s, int64_t before, int dry_run, uint64_t *dropped);
 
 /* 1 when the commit's tree has schema.yaml, DATA and INDEX, 0 when not. */
 int fw_reach_is_version(fw_store *s, const git_oid *commit);

@@ -168,11 +168,15 @@ reflog_nth(fw_store *s, const char *spec, const char *corpus, const char *branch
 		rc = fw_git_error(rc, "cannot read the reflog of %s@%s", corpus, branch);
 		goto done;
 	}
+	if (git_reflog_entrycount(log) == 0) {
+		rc = fw_error_set(FW_ENOTFOUND, "revision '%s': %s@%s has no reflog entries "
+		    "(fw gc --expire-reflogs drops them)", spec, corpus, branch);
+		goto done;
+	}
 	if (n >= git_reflog_entrycount(log) || (e = git_reflog_entry_byindex(log, n)) == NULL) {
 		rc = fw_error_set(FW_ENOTFOUND, "revision '%s': %s@%s has %zu position%s in its "
 		    "reflog (@{0} to @{%zu})", spec, corpus, branch, git_reflog_entrycount(log),
-		    git_reflog_entrycount(log) == 1 ? "" : "s",
-		    git_reflog_entrycount(log) ? git_reflog_entrycount(log) - 1 : 0);
+		    git_reflog_entrycount(log) == 1 ? "" : "s", git_reflog_entrycount(log) - 1);
 		goto done;
 	}
 	git_oid_cpy(id, git_reflog_entry_id_new(e));

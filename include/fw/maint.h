@@ -101,6 +101,10 @@ int fw_fsck(fw_store *s, const fw_fsck_opts *o, fw_fsck_result *res);
 typedef struct fw_gc_opts {
 	int dry_run;
 	int64_t grace;		/* seconds; < 0: FW_GC_GRACE or the default */
+	/* > 0: first drop every reflog entry made before this time (seconds
+	 * since the epoch), so that versions only they reached can go */
+	int64_t expire_before;
+	uint64_t *expired;	/* when not NULL: the reflog entries dropped */
 } fw_gc_opts;
 
 /*

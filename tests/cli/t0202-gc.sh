@@ -126,6 +126,33 @@ flock .fw/locks/c.lock -c 'touch held; sleep 5' &
 i=0; while [ ! -e held ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 FW_GC_GRACE=0 expect_fail "gc during a commit" 1 "commit of corpus 'c' is running" "$FW" gc
 kill $! 2>/dev/null; wait 2>/dev/null
+# --expire-reflogs: a version reset away from lives in the reflog until its
+# entries are dropped; then gc frees it, and what the branches reach stays
+mkdir rx && cd rx
+"$FW" init >/dev/null && "$FW" corpus create r >/dev/null
+printf '{"id":"a","text":"kept"}\n' >a.jsonl
+"$FW" add r a.jsonl >/dev/null && v1=$("$FW" commit r -m v1)
+printf '{"id":"b","text":"reset away from"}\n' >b.jsonl
+"$FW" add r b.jsonl >/dev/null && "$FW" commit r -m v2 >/dev/null
+"$FW" reset r@main "$v1" >/dev/null
+"$FW" branch r@gone >/dev/null && "$FW" branch --delete r@gone >/dev/null
+FW_GC_GRACE=0 "$FW" gc >out
+grep -q ' 0 unreachable objects' out && ok || bad "the reflog keeps v2: $(cat out)"
+check "v2 read from the reflog" "$FW" cat r@main@{1}
+FW_GC_GRACE=0 "$FW" gc --expire-reflogs 30 >out
+grep -q '^0 reflog entries expired' out && ok || bad "fresh entries kept: $(cat out)"
+FW_GC_GRACE=0 "$FW" gc --dry-run --expire-reflogs 0 >out
+grep -q 'would remove [1-9]' out && grep -q 'reflog entries would expire' out && ok ||
+    bad "dry run: $(cat out)"
+check "a dry run expires nothing" "$FW" cat r@main@{1}
+FW_GC_GRACE=0 "$FW" gc --expire-reflogs 0 >out
+grep -q 'removed [1-9][0-9]* unreachable' out && ok || bad "expired: $(cat out)"
+expect_fail "the reset-away version is gone" 1 "has no reflog entries" "$FW" cat r@main@{1}
+expect_eq "the branch's version stays" "$("$FW" cat r)" '{"id":"a","text":"kept"}'
+check "fsck after expiry" "$FW" fsck
+expect_fail "days are a number" 2 "number\|usage" "$FW" gc --expire-reflogs soon
+cd ..
+
 # one gc at a time, even in a store with no corpus
 mkdir empty && (cd empty && "$FW" init >/dev/null)
 flock empty/.fw/locks/.gc.lock -c 'touch held2; sleep 1' &

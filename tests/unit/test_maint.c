@@ -154,7 +154,7 @@ test_gc_stale_pack_list(void)
 	fw_stage_opts so = { 0 };
 	fw_commit_opts co = { .message = "v1" };
 	fw_commit_result cr;
-	fw_gc_opts go = { 0, 0 };
+	fw_gc_opts go = { .dry_run = 0, .grace = 0 };
 	fw_objstore_gc_result gr;
 	uint64_t reachable;
 	git_reference *ref = NULL;
