@@ -40,6 +40,7 @@ CORE_SRC := \
 	core/read.c \
 	core/diff.c \
 	core/merge.c \
+	core/merge_plan.c \
 	core/merge_state.c \
 	core/merge_rec.c \
 	core/rev.c \

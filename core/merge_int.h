@@ -56,4 +56,39 @@ int fw_merge_state_parse(struct state *st, const char *text, size_t len, const c
 int fw_merge_state_remove(fw_store *s, const char *corpus);
 void fw_merge_state_release(struct state *st);
 
+/* --- the plan of a merge (core/merge_plan.c) --- */
+struct act;
+
+struct conf {
+	char *id, *field, *base, *ours, *theirs;
+	int resolution;
+};
+
+struct plan {
+	fw_store *s;
+	fw_roots ours_roots, theirs_roots;
+	const struct state *st;
+	int strategy;
+	struct act *a;
+	size_t na, capa;
+	struct conf *c;
+	size_t nc, capc;
+	uint64_t unresolved;	/* records with a conflict left */
+	uint64_t conflicted;	/* records with a conflict */
+	uint64_t added, removed, modified;
+	fw_schema *schema;
+};
+
+/* A revision naming commit hex of corpus. */
+int fw_mplan_rev(fw_rev *r, const char *corpus, const char *hex);
+/* Computes the plan of merging theirs into ours from base (the state's
+ * three commits) with strategy (FW_MERGE_ASK, _OURS, _THEIRS) and the
+ * state's resolutions; *schema gets the merged schema. */
+int fw_mplan_make(fw_store *s, struct plan *p, const char *corpus, const struct state *st,
+    int strategy, fw_schema *schema);
+/* Writes the merge commit of p and moves the branch from ours. */
+int fw_mplan_commit(fw_store *s, struct plan *p, const char *corpus, const struct state *st,
+    fw_schema *schema, const char *message, git_oid *cid);
+void fw_mplan_release(struct plan *p);
+
 #endif
