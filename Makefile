@@ -39,6 +39,7 @@ CORE_SRC := \
 	core/commit.c \
 	core/read.c \
 	core/diff.c \
+	core/diff_util.c \
 	core/merge.c \
 	core/merge_plan.c \
 	core/merge_state.c \

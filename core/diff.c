@@ -176,15 +176,6 @@ field_slot(struct dctx *c, size_t n)
 	return 0;
 }
 
-static size_t
-find_col(const fw_rg *rg, const char *name)
-{
-	for (size_t k = 0; k < rg->ncols; k++)
-		if (strcmp(rg->cols[k].name, name) == 0)
-			return k;
-	return (size_t)-1;
-}
-
 static int
 row_id(struct dctx *c, struct side *sd, uint32_t r, fw_diff_entry *e)
 {
@@ -194,7 +185,7 @@ row_id(struct dctx *c, struct side *sd, uint32_t r, fw_diff_entry *e)
 		return 0;
 	}
 	if (!sd->have_ids) {
-		size_t k = find_col(&sd->rg, "id");
+		size_t k = fw_rg_find(&sd->rg, "id");
 		int rc = k == (size_t)-1 ? 0 : col(c, sd, k, &sd->ids);
 		if (rc < 0)
 			return rc;
@@ -307,7 +298,7 @@ emit_pair(struct dctx *c, uint32_t ra, uint32_t rb, int skip_same)
 	int rc;
 
 	for (size_t k = 0; k < a->rg.ncols; k++) {
-		size_t j = find_col(&b->rg, a->rg.cols[k].name);
+		size_t j = fw_rg_find(&b->rg, a->rg.cols[k].name);
 		fw_column *x, *y = NULL;
 		if (skip_same && j != (size_t)-1 &&
 		    memcmp(a->rg.cols[k].oid.id, b->rg.cols[j].oid.id, 32) == 0)
@@ -319,7 +310,7 @@ emit_pair(struct dctx *c, uint32_t ra, uint32_t rb, int skip_same)
 	}
 	for (size_t j = 0; j < b->rg.ncols; j++) {
 		fw_column *y;
-		if (find_col(&a->rg, b->rg.cols[j].name) != (size_t)-1)
+		if (fw_rg_find(&a->rg, b->rg.cols[j].name) != (size_t)-1)
 			continue;
 		if ((rc = col(c, b, j, &y)) < 0 ||
 		    (rc = cmp_field(c, &n, b->rg.cols[j].name, NULL, 0, y, rb)) < 0)
@@ -346,7 +337,7 @@ aligned(struct dctx *c)
 	if (changed == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
 	for (size_t k = 0; k < a->rg.ncols && rc == 0; k++) {
-		size_t j = find_col(&b->rg, a->rg.cols[k].name);
+		size_t j = fw_rg_find(&b->rg, a->rg.cols[k].name);
 		fw_column *x, *y = NULL;
 		if (j != (size_t)-1 && memcmp(a->rg.cols[k].oid.id, b->rg.cols[j].oid.id, 32) == 0) {
 			c->o->columns_skipped++;
@@ -364,7 +355,7 @@ aligned(struct dctx *c)
 	}
 	for (size_t j = 0; j < b->rg.ncols && rc == 0; j++) {
 		fw_column *y;
-		if (find_col(&a->rg, b->rg.cols[j].name) != (size_t)-1)
+		if (fw_rg_find(&a->rg, b->rg.cols[j].name) != (size_t)-1)
 			continue;
 		if ((rc = col(c, b, j, &y)) < 0)
 			break;
@@ -797,89 +788,4 @@ fw_diff(fw_store *s, const fw_rev *a, const fw_rev *b, fw_diff_opts *o,
 	free(c.b.st);
 	free(c.f);
 	return rc;
-}
-
-int
-fw_merge_base(fw_store *s, fw_rev *out, const fw_rev *a, const fw_rev *b)
-{
-	git_oid x, y, m;
-	int rc;
-
-	*out = *a;
-	out->branch[0] = '\0';
-	if ((rc = git_oid_fromstr(&x, a->commit)) < 0 || (rc = git_oid_fromstr(&y, b->commit)) < 0)
-		return fw_git_error(rc, "bad commit id");
-	if ((rc = git_merge_base(&m, s->repo, &x, &y)) < 0) {
-		if (rc == GIT_ENOTFOUND)
-			return fw_error_set(FW_ENOTFOUND, "%s@%.12s and %s@%.12s share no history",
-			    a->corpus, a->commit, b->corpus, b->commit);
-		return fw_git_error(rc, "cannot find the merge base");
-	}
-	git_oid_tostr(out->commit, sizeof(out->commit), &m);
-	return 0;
-}
-
-struct totals {
-	fw_store *s;
-	const char *name;
-	double sum;
-	uint64_t count;
-};
-
-static int
-totals_leaf(void *arg, const fw_ptree_child *leaf)
-{
-	struct totals *t = arg;
-	fw_rg rg;
-	int rc;
-
-	if ((rc = fw_rg_load(t->s->os, &rg, &leaf->oid, 0)) < 0)
-		return rc;
-	size_t k = find_col(&rg, t->name);
-	if (k != (size_t)-1 && rg.cols[k].st.nnum) {
-		t->sum += rg.cols[k].st.sum;
-		t->count += rg.cols[k].st.nnum;
-	}
-	fw_rg_release(&rg);
-	return 0;
-}
-
-int
-fw_column_totals(fw_store *s, const fw_rev *rev, const char *name, double *sum,
-    uint64_t *count)
-{
-	struct totals t = { s, name, 0, 0 };
-	fw_roots r;
-	fw_ptree tr;
-	int rc;
-
-	*sum = 0;
-	*count = 0;
-	if ((rc = fw_version_read(s, rev->commit, NULL, &r)) < 0)
-		return rc;
-	fw_data_tree_init(&tr, s->os, NULL);
-	if ((rc = fw_ptree_walk_leaves(&tr, &r.data, NULL, NULL, totals_leaf, &t)) < 0)
-		return rc;
-	*sum = t.sum;
-	*count = t.count;
-	return 0;
-}
-
-int
-fw_value_json(fw_buf *b, uint8_t kind, const char *val, uint32_t len)
-{
-	switch (kind) {
-	case FW_KIND_MISSING:
-		return 0;
-	case FW_KIND_NULL:
-		return fw_buf_adds(b, "null");
-	case FW_KIND_FALSE:
-		return fw_buf_adds(b, "false");
-	case FW_KIND_TRUE:
-		return fw_buf_adds(b, "true");
-	case FW_KIND_STRING:
-		return fw_json_quote(b, val, len);
-	default:
-		return fw_buf_add(b, val, len);
-	}
 }

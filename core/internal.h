@@ -191,6 +191,8 @@ typedef struct fw_rg {
 /* Loads a row group's header (and with keys set, its keys and sizes). */
 int fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys);
 void fw_rg_release(fw_rg *rg);
+/* The index of column name in rg's header, or (size_t)-1. */
+size_t fw_rg_find(const fw_rg *rg, const char *name);
 /* The decoded column of that name, or NULL when the row group has none. */
 int fw_rg_column(fw_objstore *os, fw_rg *rg, const char *name, fw_column **out);
 

@@ -211,6 +211,15 @@ done:
 	return rc;
 }
 
+size_t
+fw_rg_find(const fw_rg *rg, const char *name)
+{
+	for (size_t k = 0; k < rg->ncols; k++)
+		if (strcmp(rg->cols[k].name, name) == 0)
+			return k;
+	return (size_t)-1;
+}
+
 int
 fw_rg_column(fw_objstore *os, fw_rg *rg, const char *name, fw_column **out)
 {
