@@ -9,8 +9,11 @@
  * by row; a row group left part-way stays loaded until its rows are used up.
  * Two row groups with the same row-key object hold the same keys: a column
  * with the same object id in both is then equal for every row and is never
- * decoded. Rows are matched by row key, which a record keeps across versions
- * of its corpus; for two corpora they are matched by id (both read whole).
+ * decoded. Such pairs are independent, so they are compared on a thread pool
+ * while the main thread walks on; their records are passed to the caller in
+ * order, before any record found after them. Rows are matched by row key,
+ * which a record keeps across versions of its corpus; for two corpora they
+ * are matched by id (both read whole).
  */
 #include "internal.h"
 #include "pool.h"
