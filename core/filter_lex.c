@@ -95,69 +95,28 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* A string literal with JSON's escapes, decoded into p->str. */
+/* A string literal with JSON's escapes, decoded into p->str: the JSON
+ * scanner finds its end (or the first error, at its position), and the JSON
+ * unescaper decodes it. */
 static int
 lex_string(struct parser *p)
 {
-	size_t i = p->i + 1;
+	struct scan c = { .s = p->s, .len = p->len, .i = p->i };
 
 	fw_buf_reset(&p->str);
-	if (fw_buf_grow(&p->str, 16) < 0)
-		return oom();
-	while (i < p->len) {
-		unsigned char ch = (unsigned char)p->s[i];
-		if (ch == '"') {
-			p->tok = T_STRING;
-			p->i = i + 1;
-			return 0;
-		}
-		if (ch < 0x20)
-			return filter_perr(p, i, "control character in a string (write it as an escape)");
-		if (ch != '\\') {
-			if (fw_buf_addc(&p->str, (char)ch) < 0)
-				return oom();
-			i++;
-			continue;
-		}
-		if (i + 1 >= p->len)
-			break;
-		char e = p->s[i + 1], c = 0;
-		switch (e) {
-		case '"': c = '"'; break;
-		case '\\': c = '\\'; break;
-		case '/': c = '/'; break;
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
-		case 'u': break;
-		default:
-			return filter_perr(p, i, "bad escape in a string");
-		}
-		if (e != 'u') {
-			if (fw_buf_addc(&p->str, c) < 0)
-				return oom();
-			i += 2;
-			continue;
-		}
-		unsigned u, u2;
-		if (i + 6 > p->len || fw_scan_hex4(p->s + i + 2, &u) < 0)
-			return filter_perr(p, i, "bad \\u escape in a string");
-		if (u >= 0xdc00 && u <= 0xdfff)
-			return filter_perr(p, i, "lone surrogate escape in a string");
-		if (u >= 0xd800 && u <= 0xdbff) {
-			if (i + 12 > p->len || p->s[i + 6] != '\\' || p->s[i + 7] != 'u' ||
-			    fw_scan_hex4(p->s + i + 8, &u2) < 0 || u2 < 0xdc00 || u2 > 0xdfff)
-				return filter_perr(p, i, "lone surrogate escape in a string");
-			u = 0x10000 + ((u - 0xd800) << 10) + (u2 - 0xdc00);
-			i += 6;
-		}
-		if (fw_utf8_append(&p->str, u) < 0)
-			return oom();
-		i += 6;
+	if (fw_scan_string(&c) < 0) {
+		if (strcmp(c.err, "unterminated string") == 0)
+			return filter_perr(p, p->tpos, "unterminated string");
+		if (strcmp(c.err, "control character in a string") == 0)
+			return filter_perr(p, c.i, "control character in a string (write it as an "
+			    "escape)");
+		return filter_perr(p, c.i, "%s", c.err);
 	}
-	return filter_perr(p, p->tpos, "unterminated string");
+	if (fw_json_unescape(&p->str, p->s + p->i + 1, c.i - p->i - 2) < 0)
+		return oom();
+	p->tok = T_STRING;
+	p->i = c.i;
+	return 0;
 }
 
 /* A number as JSON writes it, with an optional leading '-'. */

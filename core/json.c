@@ -179,20 +179,21 @@ fw_scan_string(struct scan *c)
 		    (c->s[c->i + 5] >= 'A' && c->s[c->i + 5] <= 'F') ||
 		    (c->s[c->i + 4] >= 'A' && c->s[c->i + 4] <= 'F'))
 			c->canon_escapes = 0;
-		c->i += 6;
+		/* errors leave c->i at the escape, as for the others above */
 		if (u >= 0xdc00 && u <= 0xdfff) {
 			c->err = "lone surrogate escape in a string";
 			return -1;
 		}
 		if (u >= 0xd800 && u <= 0xdbff) {
-			if (c->i + 6 > c->len || c->s[c->i] != '\\' ||
-			    c->s[c->i + 1] != 'u' || fw_scan_hex4(c->s + c->i + 2, &u2) < 0 ||
+			if (c->i + 12 > c->len || c->s[c->i + 6] != '\\' ||
+			    c->s[c->i + 7] != 'u' || fw_scan_hex4(c->s + c->i + 8, &u2) < 0 ||
 			    u2 < 0xdc00 || u2 > 0xdfff) {
 				c->err = "lone surrogate escape in a string";
 				return -1;
 			}
 			c->i += 6;
 		}
+		c->i += 6;
 	}
 	c->err = "unterminated string";
 	return -1;
