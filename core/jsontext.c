@@ -51,6 +51,22 @@ str_canon(struct scan *c, fw_buf *out, fw_buf *tmp)
 	return fw_json_quote(out, tmp->data, tmp->len);
 }
 
+/* After an object member: 1 at ',' (another follows), 0 at '}' (the
+ * object ends), -1 with c->err otherwise; moves past what it reads. */
+static int
+member_next(struct scan *c)
+{
+	fw_scan_ws(c);
+	if (c->i >= c->len) {
+		c->err = "truncated value";
+		return -1;
+	}
+	if (c->s[c->i] == ',' || c->s[c->i] == '}')
+		return c->s[c->i++] == ',';
+	c->err = "expected ',' or '}'";
+	return -1;
+}
+
 struct member {
 	size_t kst, klen;	/* decoded key in keys */
 	size_t mst, mend;	/* "key":value in out */
@@ -151,21 +167,11 @@ canon_object(struct canon *k, fw_buf *out)
 			goto done;
 		e->mend = out->len;
 		n++;
-		fw_scan_ws(c);
-		if (c->i >= c->len) {
-			c->err = "truncated value";
+		int more = member_next(c);
+		if (more < 0)
 			goto done;
-		}
-		if (c->s[c->i] == ',') {
-			c->i++;
-			continue;
-		}
-		if (c->s[c->i] == '}') {
-			c->i++;
+		if (!more)
 			break;
-		}
-		c->err = "expected ',' or '}'";
-		goto done;
 	}
 	if (!sorted) {
 		/* Sort by key (the last of equal keys wins, as json-c keeps it)
@@ -442,21 +448,11 @@ fw_json_split_object(const char *text, size_t len, fw_buf *buf,
 			}
 		}
 		(*n)++;
-		fw_scan_ws(c);
-		if (c->i >= len) {
-			c->err = "truncated value";
+		int more = member_next(c);
+		if (more < 0)
 			goto bad;
-		}
-		if (c->s[c->i] == ',') {
-			c->i++;
-			continue;
-		}
-		if (c->s[c->i] == '}') {
-			c->i++;
+		if (!more)
 			break;
-		}
-		c->err = "expected ',' or '}'";
-		goto bad;
 	}
 end:
 	fw_scan_ws(c);
