@@ -369,6 +369,13 @@ struct block {
 	char msg[1024];
 };
 
+/*
+ * Blocks go round a ring: the reading thread fills them, workers parse them,
+ * and whichever worker finds the oldest block parsed hands it, and every
+ * parsed block after it, to the sink, one worker at a time. The reading
+ * thread never waits for the sink: writing a staged segment (a copy into the
+ * page cache, slow when its pages are new) overlaps with reading the input.
+ */
 struct pipe {
 	struct run *r;
 	pthread_mutex_t mu;
@@ -377,6 +384,9 @@ struct pipe {
 	size_t nb;
 	uint64_t next_fill, next_work, next_deliver;
 	int stop;
+	int delivering;		/* a worker is in the sink */
+	int drc;		/* the first delivery error, and its message */
+	char dmsg[1024];
 };
 
 static int
@@ -427,6 +437,57 @@ block_work(struct block *b, fw_format fmt, const fw_import_opts *o)
 	b->nlines = line;
 }
 
+/* Hands block b to the sink (blocks go in input order). */
+static int
+deliver(struct pipe *p, struct block *b)
+{
+	struct run *r = p->r;
+	int rc;
+
+	if (b->err) {
+		/* Blocks are delivered in order, so this is the first bad line. */
+		return fw_error_set(b->err, "bad record at %s:%llu: %s", r->name,
+		    (unsigned long long)(r->lines + b->err_line), b->msg);
+	}
+	if (b->nrec && (rc = r->o->sink(r->o->arg, b->out.data, b->out.len, b->nrec)) < 0)
+		return rc;
+	r->records += b->nrec;
+	r->lines += b->nlines;
+	/* A block that grew for a long line gives the memory back. */
+	if (b->in.cap > 2 * FW_IMPORT_BLOCK)
+		fw_buf_release(&b->in);
+	if (b->out.cap > 4 * FW_IMPORT_BLOCK)
+		fw_buf_release(&b->out);
+	b->in.len = b->out.len = 0;
+	return 0;
+}
+
+/* With p->mu held: delivers the parsed blocks at the head of the ring, unless
+ * another worker is doing so (it will take these too) or one failed. */
+static void
+drain(struct pipe *p)
+{
+	while (!p->delivering && p->drc == 0 && p->next_deliver < p->next_fill) {
+		struct block *b = &p->b[p->next_deliver % p->nb];
+		int rc;
+		if (b->state != B_DONE)
+			break;
+		p->delivering = 1;
+		pthread_mutex_unlock(&p->mu);
+		rc = deliver(p, b);
+		pthread_mutex_lock(&p->mu);
+		p->delivering = 0;
+		if (rc < 0) {
+			p->drc = rc;
+			snprintf(p->dmsg, sizeof(p->dmsg), "%s", fw_error_last());
+			break;
+		}
+		b->state = B_FREE;
+		p->next_deliver++;
+	}
+	pthread_cond_broadcast(&p->cv_done);
+}
+
 static void *
 worker(void *arg)
 {
@@ -443,44 +504,25 @@ worker(void *arg)
 		block_work(b, p->r->fmt, p->r->o);
 		pthread_mutex_lock(&p->mu);
 		b->state = B_DONE;
-		pthread_cond_broadcast(&p->cv_done);
+		drain(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-/* Waits for the oldest block in flight and hands it to the sink. */
+/* The reading thread: waits until at most `inflight` blocks are undelivered
+ * (or delivery failed); returns the delivery error, message restored. */
 static int
-deliver(struct pipe *p, int threaded)
+wait_delivered(struct pipe *p, uint64_t inflight)
 {
-	struct block *b = &p->b[p->next_deliver % p->nb];
-	struct run *r = p->r;
-	int rc = 0;
+	int rc;
 
-	if (threaded) {
-		pthread_mutex_lock(&p->mu);
-		while (b->state != B_DONE)
-			pthread_cond_wait(&p->cv_done, &p->mu);
-		pthread_mutex_unlock(&p->mu);
-	}
-	if (b->err) {
-		/* Blocks are delivered in order, so this is the first bad line. */
-		return fw_error_set(b->err, "bad record at %s:%llu: %s", r->name,
-		    (unsigned long long)(r->lines + b->err_line), b->msg);
-	}
-	if (b->nrec && (rc = r->o->sink(r->o->arg, b->out.data, b->out.len, b->nrec)) < 0)
-		return rc;
-	r->records += b->nrec;
-	r->lines += b->nlines;
-	/* A block that grew for a long line gives the memory back. */
-	if (b->in.cap > 2 * FW_IMPORT_BLOCK)
-		fw_buf_release(&b->in);
-	if (b->out.cap > 4 * FW_IMPORT_BLOCK)
-		fw_buf_release(&b->out);
-	b->in.len = b->out.len = 0;
-	b->state = B_FREE;
-	p->next_deliver++;
-	return 0;
+	pthread_mutex_lock(&p->mu);
+	while (p->drc == 0 && p->next_fill - p->next_deliver > inflight)
+		pthread_cond_wait(&p->cv_done, &p->mu);
+	rc = p->drc;
+	pthread_mutex_unlock(&p->mu);
+	return rc < 0 ? fw_error_set(rc, "%s", p->dmsg) : 0;
 }
 
 static int
@@ -524,7 +566,7 @@ run_lines(struct run *r, fw_buf *head, int eof)
 	}
 
 	while (!eof || carry.len) {
-		if (p.next_fill - p.next_deliver == p.nb && (rc = deliver(&p, threaded)) < 0)
+		if (threaded && (rc = wait_delivered(&p, p.nb - 1)) < 0)
 			goto done;
 		struct block *b = &p.b[p.next_fill % p.nb];
 		fw_buf t = b->in;
@@ -564,13 +606,14 @@ run_lines(struct run *r, fw_buf *head, int eof)
 			pthread_mutex_unlock(&p.mu);
 		} else {
 			block_work(b, r->fmt, r->o);
-			b->state = B_DONE;
+			if ((rc = deliver(&p, b)) < 0)
+				goto done;
 			p.next_fill++;
+			p.next_deliver++;
 		}
 	}
-	while (p.next_deliver < p.next_fill)
-		if ((rc = deliver(&p, threaded)) < 0)
-			goto done;
+	if (threaded && (rc = wait_delivered(&p, 0)) < 0)
+		goto done;
 done:
 	if (p.b) {
 		pthread_mutex_lock(&p.mu);

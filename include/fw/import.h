@@ -59,10 +59,12 @@ const char *fw_format_name(fw_format f);
 typedef int (*fw_import_map_fn)(void *arg, struct json_object *rec, fw_buf *out);
 
 /*
- * Called in input order, from one thread at a time (the thread that called
- * fw_import_file), with the concatenated encodings of a block of nrecords
- * consecutive records (nrecords >= 1). A negative return aborts the import and
- * is returned as is, with the sink's message.
+ * Called in input order, from one thread at a time, with the concatenated
+ * encodings of a block of nrecords consecutive records (nrecords >= 1). For the
+ * line formats with threads, that thread is a worker (the one that finished
+ * the oldest block), so that the reading thread never waits for the sink;
+ * otherwise it is the thread that called fw_import_file. A negative return
+ * aborts the import and is returned as is, with the sink's message.
  */
 /* Optional, for JSON lines only: called instead of parsing the line into a
  * json-c object; text is the line without its line end. map_text validates
