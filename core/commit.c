@@ -199,12 +199,24 @@ edit_record(void *arg, int64_t ref, fw_rec *out)
 	fw_field *f = NULL, *acc = NULL;
 	size_t nf = 0, cap = 0, nacc = 0;
 	uint32_t start = g->base >= 0 ? (uint32_t)g->base : g->first;
+	struct pick { uint32_t op; uint32_t idx; uint32_t namelen; uint32_t off; } *picks = NULL;
+	size_t npicks = 0, cappicks = 0;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	/* One op (a put, no patch over it): its fields as decoded, in the
+	 * buffer they were read into. Most records of a big batch come here. */
+	if (g->base >= 0 && start + 1 == g->first + g->n &&
+	    c->ops[start].type == FW_OP_PUT) {
+		if ((rc = load_op(c, &c->ops[start], &raw, &f, &nf, &cap)) < 0)
+			goto done;
+		out->f = f;
+		out->n = nf;
+		out->mem = fw_buf_detach(&raw, NULL);
+		f = NULL;
+		goto done;
+	}
 	/* First pass: gather (op index, field index) winners by name. */
-	struct pick { uint32_t op; uint32_t idx; uint32_t namelen; uint32_t off; } *picks = NULL;
-	size_t npicks = 0, cappicks = 0;
 	for (uint32_t i = start; i < g->first + g->n; i++) {
 		const struct op *o = &c->ops[i];
 		if (o->type == FW_OP_DEL)
