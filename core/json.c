@@ -127,14 +127,21 @@ fw_scan_string(struct scan *c)
 		/* Skip 8 plain bytes at a time: a word with no '"', no '\\' and no
 		 * byte below 0x20 (bytes of 0x80 and above, UTF-8, are plain). */
 		while (c->i + 8 <= c->len) {
-			uint64_t x, q, b, lo;
+			uint64_t x, q, b, lo, hit;
 			memcpy(&x, c->s + c->i, 8);
 			q = x ^ 0x2222222222222222ull;
 			b = x ^ 0x5c5c5c5c5c5c5c5cull;
 			lo = (x - 0x2020202020202020ull) & ~x;
-			if ((((q - 0x0101010101010101ull) & ~q) |
-			    ((b - 0x0101010101010101ull) & ~b) | lo) & 0x8080808080808080ull)
+			hit = (((q - 0x0101010101010101ull) & ~q) |
+			    ((b - 0x0101010101010101ull) & ~b) | lo) & 0x8080808080808080ull;
+			if (hit) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* The lowest flagged byte is a real hit (a borrow only
+				 * flags bytes above a real one): go straight to it. */
+				c->i += (size_t)__builtin_ctzll(hit) >> 3;
+#endif
 				break;
+			}
 			c->i += 8;
 		}
 		if (c->i >= c->len)

@@ -151,7 +151,14 @@ struct add_ctx {
 	FILE *f;
 	const char *path;
 	uint64_t records;
+	uint64_t written, synced;	/* bytes of ops; bytes handed to writeback */
 };
+
+/* Staged bytes start their way to the disk every WRITEBACK_STEP, so that
+ * the fsync that seals a segment waits for the last step, not for all of a
+ * big batch (0.32 s of a 1.1 s add of 1 GB here). Linux only; elsewhere the
+ * seal's fsync does it all. */
+#define WRITEBACK_STEP ((uint64_t)16 << 20)
 
 static int
 type_ok(fw_type t, fw_kind k, const char *payload, size_t len)
@@ -377,6 +384,18 @@ add_sink(void *arg, const char *bytes, size_t len, size_t nrecords)
 	if (len && fwrite(bytes, 1, len, c->f) != len)
 		return fw_error_errno("cannot write %s", c->path);
 	c->records += nrecords;
+	c->written += len;
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (c->written - c->synced >= WRITEBACK_STEP) {
+		if (fflush(c->f) != 0)
+			return fw_error_errno("cannot write %s", c->path);
+		/* The header is before the ops: off_t offsets of the file. */
+		off_t end = ftello(c->f);
+		if (end > 0)
+			(void)sync_file_range(fileno(c->f), 0, end, SYNC_FILE_RANGE_WRITE);
+		c->synced = c->written;
+	}
+#endif
 	return 0;
 }
 
