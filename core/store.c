@@ -129,14 +129,44 @@ fw_store_init(const char *dir)
 	return 0;
 }
 
+/* A small decimal integer, optionally negative: 1 with *out, 0 otherwise. */
+static int
+yaml_int(const yaml_node_t *v, int *out)
+{
+	size_t n = v && v->type == YAML_SCALAR_NODE ? v->data.scalar.length : 0;
+	size_t i = n && v->data.scalar.value[0] == '-' ? 1 : 0;
+	int x = 0;
+
+	if (i == n)
+		return 0;
+	for (; i < n; i++) {
+		unsigned char c = v->data.scalar.value[i];
+		if (c < '0' || c > '9' || x >= 100000)
+			return 0;
+		x = x * 10 + (c - '0');
+	}
+	*out = v->data.scalar.value[0] == '-' ? -x : x;
+	return 1;
+}
+
+static int
+key_is(const yaml_node_t *k, const char *name)
+{
+	size_t n = strlen(name);
+
+	return k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == n &&
+	    memcmp(k->data.scalar.value, name, n) == 0;
+}
+
 int
-fw_store_config_parse(const char *yaml, size_t len, int *format)
+fw_store_config_parse(const char *yaml, size_t len, fw_store_config *out)
 {
 	yaml_document_t doc;
 	yaml_node_t *root;
 	int rc = 0, have_doc = 0;
 
-	*format = 0;
+	out->format = 0;
+	out->level = FW_STORE_LEVEL_DEFAULT;
 	if ((rc = fw_yaml_load(&doc, yaml, len, "")) < 0)
 		goto done;
 	have_doc = 1;
@@ -150,24 +180,25 @@ fw_store_config_parse(const char *yaml, size_t len, int *format)
 	    p < root->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
-		if (k == NULL || k->type != YAML_SCALAR_NODE ||
-		    k->data.scalar.length != 6 || memcmp(k->data.scalar.value, "format", 6) != 0)
-			continue;
-		/* a small decimal integer, nothing else */
-		size_t n = v && v->type == YAML_SCALAR_NODE ? v->data.scalar.length : 0;
-		int f = 0;
-		for (size_t i = 0; i < n && f >= 0; i++) {
-			unsigned char c = v->data.scalar.value[i];
-			f = c >= '0' && c <= '9' && f < 100000 ? f * 10 + (c - '0') : -1;
+		unsigned long line = v ? (unsigned long)v->start_mark.line + 1 : 1ul;
+		int x;
+		if (key_is(k, "format")) {
+			if (!yaml_int(v, &x) || x <= 0) {
+				rc = fw_error_set(FW_EINVALID,
+				    "line %lu: format must be a positive integer", line);
+				goto done;
+			}
+			out->format = x;
+		} else if (key_is(k, "compression_level")) {
+			if (!yaml_int(v, &x) || x < 1 || x > 19) {
+				rc = fw_error_set(FW_EINVALID, "line %lu: compression_level must be "
+				    "an integer from 1 to 19", line);
+				goto done;
+			}
+			out->level = x;
 		}
-		if (n == 0 || f <= 0) {
-			rc = fw_error_set(FW_EINVALID, "line %lu: format must be a positive integer",
-			    v ? (unsigned long)v->start_mark.line + 1 : 1ul);
-			goto done;
-		}
-		*format = f;
 	}
-	if (*format == 0)
+	if (out->format == 0)
 		rc = fw_error_set(FW_EINVALID, "no format key");
 done:
 	if (have_doc)
@@ -179,15 +210,17 @@ done:
  * fw init killed before writing it) is of this format: everything else it
  * needs is there. */
 static int
-check_config(const char *dir)
+check_config(const char *dir, fw_store_config *cfg)
 {
 	char p[PATH_MAX + 32];
 	fw_buf b = FW_BUF_INIT;
 	char chunk[4096];
 	size_t n;
-	int format, rc = 0;
+	int rc = 0;
 	FILE *f;
 
+	cfg->format = FW_STORE_FORMAT;
+	cfg->level = FW_STORE_LEVEL_DEFAULT;
 	snprintf(p, sizeof(p), "%s/config.yaml", dir);
 	if ((f = fopen(p, "r")) == NULL)
 		return errno == ENOENT ? 0 : fw_error_errno("cannot read %s", p);
@@ -197,11 +230,11 @@ check_config(const char *dir)
 	if (rc == 0 && ferror(f))
 		rc = fw_error_errno("cannot read %s", p);
 	fclose(f);
-	if (rc == 0 && (rc = fw_store_config_parse(b.data ? b.data : "", b.len, &format)) < 0)
+	if (rc == 0 && (rc = fw_store_config_parse(b.data ? b.data : "", b.len, cfg)) < 0)
 		rc = fw_error_wrap(FW_ECORRUPT, "%s", p);
-	else if (rc == 0 && format > FW_STORE_FORMAT)
+	else if (rc == 0 && cfg->format > FW_STORE_FORMAT)
 		rc = fw_error_set(FW_EINVALID, "the store in %s has format %d, newer than this fw "
-		    "(format %d): use a newer fw", dir, format, FW_STORE_FORMAT);
+		    "(format %d): use a newer fw", dir, cfg->format, FW_STORE_FORMAT);
 	fw_buf_release(&b);
 	return rc;
 }
@@ -245,7 +278,8 @@ fw_store_open(fw_store **out, const char *dir)
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = check_config(s->dir)) < 0)
+	fw_store_config cfg;
+	if ((rc = check_config(s->dir, &cfg)) < 0)
 		goto fail;
 	if ((rc = git_repository_open_bare(&s->repo, p)) < 0) {
 		rc = fw_git_error(rc, "cannot open %s", p);
@@ -263,6 +297,7 @@ fw_store_open(fw_store **out, const char *dir)
 	snprintf(p, sizeof(p), "%s/objects", s->dir);
 	if ((rc = fw_objstore_open_local(&s->os, p)) < 0)
 		goto fail;
+	fw_objstore_set_level(s->os, cfg.level);
 	*out = s;
 	return 0;
 fail:

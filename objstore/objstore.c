@@ -17,11 +17,11 @@
 #include <zstd.h>
 
 #define FRAME_MAGIC "FWO1"
-#define ZSTD_LEVEL 3
 
 struct fw_objstore {
 	const fw_objstore_backend *ops;
 	void *be;
+	int level;		/* zstd level of new objects */
 	_Atomic uint64_t put_new, put_new_bytes, put_new_raw, put_dedup, gets, get_bytes;
 };
 
@@ -178,8 +178,15 @@ fw_objstore_new(fw_objstore **out, const fw_objstore_backend *ops, void *be)
 	}
 	os->ops = ops;
 	os->be = be;
+	os->level = FW_OBJ_LEVEL_DEFAULT;
 	*out = os;
 	return 0;
+}
+
+void
+fw_objstore_set_level(fw_objstore *os, int level)
+{
+	os->level = level < 1 ? 1 : level > 19 ? 19 : level;
 }
 
 void
@@ -237,7 +244,7 @@ fw_obj_put(fw_objstore *os, fw_oid *out, uint64_t *stored, const char *type,
 	frame[4] = (unsigned char)tlen;
 	memcpy(frame + 5, type, tlen);
 	zn = ZSTD_compressCCtx(t->cctx, frame + 5 + tlen, bound - 5 - tlen, data, len,
-	    ZSTD_LEVEL);
+	    os->level);
 	if (ZSTD_isError(zn)) {
 		rc = fw_error_set(FW_EIO, "cannot compress object: %s",
 		    ZSTD_getErrorName(zn));

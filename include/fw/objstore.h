@@ -82,6 +82,10 @@ int fw_objstore_open_local(fw_objstore **out, const char *dir);
 int fw_objstore_new(fw_objstore **out, const fw_objstore_backend *ops, void *be);
 /* Closes the store. Objects put and not flushed may be lost. NULL is fine. */
 void fw_objstore_free(fw_objstore *os);
+/* The zstd level of the objects put from now on (1 to 19, clamped); the
+ * default is FW_OBJ_LEVEL_DEFAULT. Objects are read whatever their level. */
+#define FW_OBJ_LEVEL_DEFAULT 2
+void fw_objstore_set_level(fw_objstore *os, int level);
 
 /* Stores an object unless present; *out gets its id and *stored (when not
  * NULL) its stored size. Returns 1 when written, 0 when it was already there,

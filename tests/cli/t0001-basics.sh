@@ -98,7 +98,30 @@ rm .fw/config.yaml
 check "no config.yaml" "$FW" corpus list
 printf 'format: 1\nlater: [x]\n' >.fw/config.yaml
 check "keys of later versions are left alone" "$FW" corpus list
+for bad in 0 20 x -3 '[2]' ''; do
+	printf 'format: 1\ncompression_level: %s\n' "$bad" >.fw/config.yaml
+	expect_fail "compression_level '$bad'" 1 \
+	    "config.yaml: line 2: compression_level must be an integer from 1 to 19" "$FW" corpus list
+done
 cp config.keep .fw/config.yaml
+
+# compression_level is the zstd level of new objects: the same records take
+# less room at 19 than at 1, and read back the same
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"id\":\"z%d\",\"text\":\"step %d: ran the tests, %d of %d passed; the failing one is test_%d in module m%d\"}\n", i, i, i % 97, 97, i % 13, i % 7 }' >levels.jsonl
+for lv in 1 19; do
+	mkdir "lv$lv"
+	"$FW" init "lv$lv" >/dev/null
+	printf 'format: 1\ncompression_level: %s\n' "$lv" >"lv$lv/.fw/config.yaml"
+	"$FW" -C "lv$lv" corpus create c >/dev/null
+	"$FW" -C "lv$lv" add c "$PWD/levels.jsonl" >/dev/null
+	"$FW" -C "lv$lv" commit c -m levels >/dev/null
+	"$FW" -C "lv$lv" cat c >"levels$lv.out"
+done
+expect_eq "records read back at level 19" "$(wc -l <levels19.out | tr -d ' ')" 3000
+expect_eq "records read back the same at levels 1 and 19" "$(cmp levels1.out levels19.out && echo same)" same
+l1=$(du -sb lv1/.fw/objects | cut -f1) l19=$(du -sb lv19/.fw/objects | cut -f1)
+expect_eq "level 19 stores less than level 1 ($l19 < $l1 bytes)" "$([ "$l19" -lt "$l1" ] && echo yes)" yes
+rm -rf lv1 lv19 levels.jsonl levels1.out levels19.out
 
 # a batch keeps its arrival order (docs/design.md (i)), and a later batch
 # follows it, whatever the ids

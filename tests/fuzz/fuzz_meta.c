@@ -71,10 +71,12 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
-	int format;
+	fw_store_config cfg;
 
 	schema_round_trip(text, size);
-	(void)fw_store_config_parse(text, size, &format);
+	if (fw_store_config_parse(text, size, &cfg) == 0 &&
+	    (cfg.format <= 0 || cfg.level < 1 || cfg.level > 19))
+		abort();
 	roots_round_trip(text, size);
 	struct state st;
 	if (fw_merge_state_parse(&st, text, size, "state") == 1) {
