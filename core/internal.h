@@ -295,6 +295,9 @@ typedef struct fw_seg {
 	uint64_t body;		/* offset of the first op */
 } fw_seg;
 
+/* Reads sg->path's header into sg (branch, time, body); FW_ECORRUPT naming
+ * the file for a bad one. */
+int fw_seg_header(fw_seg *sg);
 /* Lists the sealed segments of a corpus in the order they were sealed. */
 int fw_seg_list(fw_store *s, const char *corpus, fw_seg **out, size_t *n);
 void fw_seg_list_free(fw_seg *segs, size_t n);

@@ -589,8 +589,8 @@ fw_seg_list_free(fw_seg *segs, size_t n)
 	free(segs);
 }
 
-static int
-seg_header(fw_seg *sg)
+int
+fw_seg_header(fw_seg *sg)
 {
 	unsigned char hdr[7 + 10 + 256 + 8];
 	FILE *f = fopen(sg->path, "rb");
@@ -652,7 +652,7 @@ fw_seg_list(fw_store *s, const char *corpus, fw_seg **out, size_t *nout)
 	if (n > 1)
 		qsort(segs, n, sizeof(*segs), name_cmp);
 	for (size_t i = 0; i < n; i++)
-		if ((rc = seg_header(&segs[i])) < 0)
+		if ((rc = fw_seg_header(&segs[i])) < 0)
 			goto done;
 done:
 	closedir(d);

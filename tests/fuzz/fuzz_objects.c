@@ -1,13 +1,15 @@
 /*
  * libFuzzer target for everything fw reads back from disk: object frames,
  * column objects, row group headers, tree nodes, index leaves, staged ops,
- * the DATA/INDEX text and schema.yaml. The first byte picks the parser; the
+ * whole staged segments, the DATA/INDEX text and schema.yaml. The first byte picks the parser; the
  * rest is the input. Objects are stored in an in-memory backend under their
  * real id, so the decoders see arbitrary content that passes verification.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "fw/column.h"
@@ -78,6 +80,22 @@ mem_close(void *be)
 	free(m);
 }
 
+/* Every op a segment scan hands over lies inside the file. */
+static int
+seg_op(void *arg, int op, const char *id, size_t idlen, const fw_field *f, size_t nf,
+    uint64_t off, uint32_t len)
+{
+	const size_t *size = arg;
+
+	if (op < FW_OP_PUT || op > FW_OP_PATCH || off + len > *size || idlen > len)
+		abort();
+	(void)id;
+	for (size_t i = 0; i < nf; i++)
+		if (f[i].namelen > len || f[i].len > len || f[i].kind >= FW_KIND_COUNT)
+			abort();
+	return 0;
+}
+
 static const fw_objstore_backend mem_ops = {
 	"mem", mem_has, mem_get, mem_put, mem_flush, mem_iterate, mem_remove, mem_close,
 	NULL,	/* collect: this backend cannot collect garbage */
@@ -92,7 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	uint8_t which = data[0] % 8;
+	uint8_t which = data[0] % 9;
 	data++;
 	size--;
 	if (fw_objstore_new(&os, &mem_ops, calloc(1, sizeof(struct mem))) < 0)
@@ -168,6 +186,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fw_objstore_new(&os, &mem_ops, m);
 		mem_put(m, &id, data, size);
 		fw_obj_get(os, &b, &id, "col");
+		break;
+	}
+	case 8: {
+		/* a staged segment file: its header, then every op */
+		char path[64];
+		fw_seg sg = { .path = path };
+		FILE *f;
+		snprintf(path, sizeof(path), "/tmp/fw-fuzz-seg-%d", (int)getpid());
+		if ((f = fopen(path, "wb")) == NULL)
+			break;
+		fwrite(data, 1, size, f);
+		fclose(f);
+		if (fw_seg_header(&sg) == 0)
+			(void)fw_seg_scan(&sg, seg_op, &size);
+		unlink(path);
 		break;
 	}
 	}
