@@ -668,11 +668,11 @@ done:
 /*
  * The segment is mapped, not read: a commit scans gigabytes of staged ops, and
  * reading them through a buffer copied every byte twice. Pages already
- * scanned leave the resident set every 64 MiB (they stay in the page cache),
+ * scanned leave the resident set every 16 MiB (they stay in the page cache),
  * so that the peak memory of a commit does not grow with the batch. Sealed
  * segments are never written again, and nothing in fw truncates one.
  */
-#define SCAN_DROP ((size_t)64 << 20)
+#define SCAN_DROP ((size_t)16 << 20)
 
 int
 fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
