@@ -96,6 +96,13 @@ int fw_obj_put(fw_objstore *os, fw_oid *out, uint64_t *stored, const char *type,
  * contents). FW_ENOTFOUND "object X not found", FW_ECORRUPT "object X is
  * corrupt: REASON" (a wrong type counts as corrupt). */
 int fw_obj_get(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type);
+/* fw_obj_get without the SHA-256 check of the content (the frame is still
+ * checked). Only for bytes that are compared, never passed on: a caller that
+ * goes on to use them calls fw_obj_check first. */
+int fw_obj_get_unverified(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type);
+/* 0 when data (of the given type) is the content of id; FW_ECORRUPT "object X
+ * is corrupt: content does not match its id" otherwise. */
+int fw_obj_check(const fw_oid *id, const char *type, const void *data, size_t len);
 int fw_obj_has(fw_objstore *os, const fw_oid *id);
 /* 1 and *size (its stored bytes) when present, 0 when absent, <0 on error. */
 int fw_obj_size(fw_objstore *os, const fw_oid *id, uint64_t *size);

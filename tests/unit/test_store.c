@@ -3,9 +3,12 @@
 #include "internal.h"
 #include "fw/error.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 static void
 write_records(const char *path, int first, int n, const char *reward_fmt, int with_msgs)
@@ -227,5 +230,144 @@ test_store_threads_same(void)
 	CHECK_OK(fw_commit_read(s, &cb, NULL, &rb, NULL));
 	CHECK(fw_oid_cmp(&ra.data.top.oid, &rb.data.top.oid) == 0);
 	CHECK_INT(r4.objects_written, 0);
+	fw_store_close(s);
+}
+
+/* The stored frame of object id in dir's only pack: *off and *len from the
+ * index (entries: id[32], u64 offset, u32 length, little-endian). */
+static int
+pack_entry(const char *dir, const fw_oid *id, char *pack, size_t packsz, long *off,
+    size_t *len)
+{
+	char path[4096];
+	unsigned char hdr[12], e[44];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "%s/.fw/objects/pack", dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".idx") != 0 || found)
+			continue;
+		snprintf(path, sizeof(path), "%s/.fw/objects/pack/%s", dir, de->d_name);
+		if ((f = fopen(path, "rb")) == NULL || fread(hdr, 1, 12, f) != 12) {
+			if (f)
+				fclose(f);
+			continue;
+		}
+		uint32_t n = hdr[8] | hdr[9] << 8 | hdr[10] << 16 | (uint32_t)hdr[11] << 24;
+		for (uint32_t i = 0; i < n && fread(e, 1, 44, f) == 44; i++) {
+			if (memcmp(e, id->id, 32) != 0)
+				continue;
+			uint64_t o = 0;
+			for (int k = 7; k >= 0; k--)
+				o = o << 8 | e[32 + k];
+			*off = (long)o;
+			*len = e[40] | e[41] << 8 | e[42] << 16 | (size_t)e[43] << 24;
+			snprintf(pack, packsz, "%.*s.pack", (int)(strlen(path) - 4), path);
+			found = 1;
+			break;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * An upsert compares the old columns it may keep without their SHA-256 check
+ * (core/rowgroup.c, same_values). Put a valid frame of other content (one
+ * untouched row changed) where the messages column is stored: a reward-only
+ * upsert keeps the object, whose next read fails; an upsert that changes
+ * messages must check the object before it copies the untouched rows, and
+ * fails naming it rather than commit the other content.
+ */
+void
+test_store_upsert_checks(void)
+{
+	const char *dir = t_tmpdir();
+	char file[512], pack[4400], hex[FW_OID_HEXSZ + 1];
+	fw_store *s;
+	fw_commit_result r0, r1;
+	struct collect c;
+	fw_oid x;
+	long off = 0;
+	size_t len = 0;
+
+	CHECK_OK(fw_store_init(dir));
+	CHECK_OK(fw_store_open(&s, dir));
+	CHECK_OK(fw_corpus_create(s, "c", NULL));
+	setenv("FW_NOW", "1000000000000000000", 1);
+	snprintf(file, sizeof(file), "%s/a.jsonl", dir);
+	write_records(file, 0, 200, "%d.0", 1);
+	add_commit(s, "c", file, 0, &r0);
+	collect(s, "c", &c);
+	CHECK_INT(c.nleaves, 1);
+	CHECK_OK(fw_oid_fromhex(&x, c.msgs[0]));
+	CHECK(pack_entry(dir, &x, pack, sizeof(pack), &off, &len));
+
+	/* The frame: "FWO1", u8 3, "col", one zstd frame. */
+	char *frame = malloc(len), *content = NULL, *z = NULL;
+	FILE *f = fopen(pack, "r+b");
+	CHECK(f && frame && fseek(f, off, SEEK_SET) == 0 && fread(frame, 1, len, f) == len);
+	unsigned long long clen = ZSTD_getFrameContentSize(frame + 8, len - 8);
+	CHECK(clen != ZSTD_CONTENTSIZE_ERROR && clen != ZSTD_CONTENTSIZE_UNKNOWN);
+	content = malloc(clen + 1);
+	CHECK(ZSTD_decompress(content, clen, frame + 8, len - 8) == clen);
+	char *last = memmem(content, clen, "task 199", 8);
+	CHECK(last != NULL);
+	if (last)
+		last[7] = '8';
+	/* the other content at level 19, then a skippable frame to the old length */
+	size_t zcap = ZSTD_compressBound(clen);
+	z = malloc(zcap);
+	size_t zn = ZSTD_compress(z, zcap, content, clen, 19);
+	CHECK_MSG(!ZSTD_isError(zn) && zn + 8 <= len - 8, "frame %zu, room %zu", zn, len - 16);
+	if (!ZSTD_isError(zn) && zn + 8 <= len - 8) {
+		size_t pad = len - 8 - zn - 8;
+		memcpy(frame + 8, z, zn);
+		unsigned char sk[8] = { 0x50, 0x2a, 0x4d, 0x18, (unsigned char)pad,
+		    (unsigned char)(pad >> 8), (unsigned char)(pad >> 16), (unsigned char)(pad >> 24) };
+		memcpy(frame + 8 + zn, sk, 8);
+		memset(frame + 8 + zn + 8, 0, pad);
+		CHECK(fseek(f, off, SEEK_SET) == 0 && fwrite(frame, 1, len, f) == len);
+	}
+	if (f)
+		fclose(f);
+	free(frame);
+	free(content);
+	free(z);
+	fw_store_close(s);
+	CHECK_OK(fw_store_open(&s, dir));
+	fw_oid_tohex(hex, &x);
+
+	/* reward only: the damaged object is kept, and reading it fails */
+	snprintf(file, sizeof(file), "%s/r.jsonl", dir);
+	write_records(file, 0, 1, "%d.5", 1);
+	add_commit(s, "c", file, 0, &r1);
+	CHECK_INT(r1.replaced, 1);
+	fw_buf b = FW_BUF_INIT;
+	CHECK_INT(fw_obj_get(fw_store_objects(s), &b, &x, "col"), FW_ECORRUPT);
+	CHECK_MSG(strstr(fw_error_last(), hex) != NULL, "%s", fw_error_last());
+	fw_buf_release(&b);
+
+	/* new messages for record 0: the commit checks the old column and stops */
+	f = fopen(file, "w");
+	fprintf(f, "{\"id\":\"run/0\",\"source\":\"test\",\"reward\":1,"
+	    "\"messages\":[{\"role\":\"user\",\"content\":\"new\"}]}\n");
+	fclose(f);
+	fw_stage_opts o = { .format = FW_FORMAT_JSONL, .threads = 1 };
+	fw_stage_result sr;
+	fw_commit_opts co = { .message = "t" };
+	const char *files[] = { file };
+	CHECK_OK(fw_stage_add(s, &sr, "c", files, 1, &o));
+	CHECK_INT(fw_commit(s, &r1, "c", &co), FW_ECORRUPT);
+	CHECK_MSG(strstr(fw_error_last(), hex) != NULL &&
+	    strstr(fw_error_last(), "does not match its id") != NULL, "%s", fw_error_last());
+	unsetenv("FW_NOW");
 	fw_store_close(s);
 }
