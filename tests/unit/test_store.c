@@ -101,6 +101,24 @@ add_commit(fw_store *s, const char *corpus, const char *file, int patch,
 	CHECK_OK(fw_commit(s, res, corpus, &co));
 }
 
+/* A new store in dir with corpus "c" holding records 0..n-1 (messages
+ * included), committed at a pinned FW_NOW (the caller unsets it). */
+static fw_store *
+new_store(const char *dir, int n, fw_commit_result *r)
+{
+	char file[512];
+	fw_store *s = NULL;
+
+	CHECK_OK(fw_store_init(dir));
+	CHECK_OK(fw_store_open(&s, dir));
+	CHECK_OK(fw_corpus_create(s, "c", NULL));
+	setenv("FW_NOW", "1000000000000000000", 1);
+	snprintf(file, sizeof(file), "%s/a.jsonl", dir);
+	write_records(file, 0, n, "%d.0", 1);
+	add_commit(s, "c", file, 0, r);
+	return s;
+}
+
 void
 test_store_incremental(void)
 {
@@ -111,13 +129,7 @@ test_store_incremental(void)
 	struct collect before, after;
 
 	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
-	CHECK_OK(fw_store_init(dir));
-	CHECK_OK(fw_store_open(&s, dir));
-	CHECK_OK(fw_corpus_create(s, "c", NULL));
-	setenv("FW_NOW", "1000000000000000000", 1);
-	snprintf(file, sizeof(file), "%s/a.jsonl", dir);
-	write_records(file, 0, 16000, "%d.0", 1);
-	add_commit(s, "c", file, 0, &r0);
+	s = new_store(dir, 16000, &r0);
 	CHECK_INT(r0.records, 16000);
 	collect(s, "c", &before);
 	CHECK_MSG(before.nleaves >= 4, "want several row groups, got %d", before.nleaves);
@@ -298,13 +310,7 @@ test_store_upsert_checks(void)
 	long off = 0;
 	size_t len = 0;
 
-	CHECK_OK(fw_store_init(dir));
-	CHECK_OK(fw_store_open(&s, dir));
-	CHECK_OK(fw_corpus_create(s, "c", NULL));
-	setenv("FW_NOW", "1000000000000000000", 1);
-	snprintf(file, sizeof(file), "%s/a.jsonl", dir);
-	write_records(file, 0, 200, "%d.0", 1);
-	add_commit(s, "c", file, 0, &r0);
+	s = new_store(dir, 200, &r0);
 	collect(s, "c", &c);
 	CHECK_INT(c.nleaves, 1);
 	CHECK_OK(fw_oid_fromhex(&x, c.msgs[0]));
