@@ -377,3 +377,58 @@ test_store_upsert_checks(void)
 	unsetenv("FW_NOW");
 	fw_store_close(s);
 }
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One reader for many lookups in key order (it keeps the nodes on its path)
+ * finds what a fresh lookup finds, for present and absent keys alike. */
+void
+test_store_index_reader(void)
+{
+	const char *dir = t_tmpdir();
+	fw_commit_result r0;
+	fw_store *s = new_store(dir, 16000, &r0);
+	fw_rev rev;
+	fw_roots roots;
+	git_oid cid;
+	enum { N = 16000, ABSENT = 4000 };
+	uint64_t *keys = malloc((N + ABSENT) * sizeof(*keys));
+	char id[32];
+
+	unsetenv("FW_NOW");
+	CHECK_OK(fw_rev_resolve(s, &rev, "c"));
+	git_oid_fromstr(&cid, rev.commit);
+	CHECK_OK(fw_commit_read(s, &cid, NULL, &roots, NULL));
+	CHECK_MSG(roots.index.height >= 2, "index height %d", roots.index.height);
+	for (int i = 0; i < N + ABSENT; i++) {
+		uint8_t h[8];
+		snprintf(id, sizeof(id), i < N ? "run/%d" : "absent/%d", i);
+		fw_idhash(h, id, strlen(id));
+		keys[i] = fw_be64(h);
+	}
+	qsort(keys, N + ABSENT, sizeof(*keys), u64_cmp);
+	fw_index_reader r;
+	int found = 0, same = 1;
+	fw_index_reader_init(&r, fw_store_objects(s), &roots.index);
+	for (int i = 0; i < N + ABSENT; i++) {
+		uint8_t k[8];
+		uint64_t t1 = 0, t2 = 0;
+		fw_put_be64(k, keys[i]);
+		int a = fw_index_reader_get(&r, k, &t1);
+		int b = fw_index_lookup(fw_store_objects(s), &roots.index, k, &t2);
+		if (a != b || (a == 1 && t1 != t2))
+			same = 0;
+		found += a == 1;
+	}
+	fw_index_reader_release(&r);
+	CHECK(same);
+	CHECK_INT(found, N);
+	free(keys);
+	fw_store_close(s);
+}
