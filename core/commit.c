@@ -307,6 +307,8 @@ verify_ids(struct commit_ctx *c, const fw_roots *roots, const fw_ptree_edit *e, 
 
 	memset(&rg, 0, sizeof(rg));
 	fw_data_tree_init(&t, c->s->os, NULL);
+	fw_ptree_finder find;
+	fw_ptree_finder_init(&find, &t, &roots->data);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct group *g = &c->groups[e[i].ref];
 		const struct op *o = &c->ops[g->first];
@@ -315,7 +317,7 @@ verify_ids(struct commit_ctx *c, const fw_roots *roots, const fw_ptree_edit *e, 
 		if (!have || memcmp(e[i].key, leaf.key, 16) > 0) {
 			fw_rg_release(&rg);
 			have = 0;
-			if ((rc = fw_ptree_find_leaf(&t, &roots->data, e[i].key, &leaf)) < 0 ||
+			if ((rc = fw_ptree_finder_find(&find, e[i].key, &leaf)) < 0 ||
 			    (rc = fw_rg_load(c->s->os, &rg, &leaf.oid, 1)) < 0 ||
 			    (rc = fw_rg_column(c->s->os, &rg, "id", &ids)) < 0)
 				break;
@@ -341,6 +343,7 @@ verify_ids(struct commit_ctx *c, const fw_roots *roots, const fw_ptree_edit *e, 
 			    "SHA-256 with id '%.*s' already in the corpus; rename one",
 			    (int)o->id_len, c->ids + o->id_off, (int)len, ids->data + ids->off[lo]);
 	}
+	fw_ptree_finder_release(&find);
 	fw_rg_release(&rg);
 	return rc;
 }

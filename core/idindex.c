@@ -182,6 +182,7 @@ fw_index_reader_init(fw_index_reader *r, fw_objstore *os, const fw_ptree_root *r
 	memset(r, 0, sizeof(*r));
 	fw_index_tree_init(&r->t, os, NULL);
 	r->root = root;
+	fw_ptree_finder_init(&r->find, &r->t, root);
 }
 
 static void
@@ -198,51 +199,7 @@ void
 fw_index_reader_release(fw_index_reader *r)
 {
 	leaf_release(r);
-	for (int h = 0; h <= FW_INDEX_MAX_HEIGHT; h++)
-		if (r->path[h].n) {
-			fw_ptree_loaded_release(&r->t, &r->path[h]);
-			memset(&r->path[h], 0, sizeof(r->path[h]));
-		}
-}
-
-/* fw_ptree_find_leaf, keeping the internal nodes it reads. */
-static int
-find_leaf(fw_index_reader *r, const uint8_t key[8], fw_ptree_child *out)
-{
-	const fw_ptree_root *root = r->root;
-	fw_ptree_child node = root->top;
-	int rc;
-
-	if (root->height > FW_INDEX_MAX_HEIGHT)
-		return fw_ptree_find_leaf(&r->t, root, key, out);
-	if (memcmp(node.key, key, 8) < 0)
-		return FW_ENOTFOUND;
-	for (int h = root->height; h > 0; h--) {
-		fw_ptree_loaded *l = &r->path[h];
-		uint32_t lo = 0, hi;
-		if (l->n == 0 || fw_oid_cmp(&l->oid, &node.oid) != 0) {
-			if (l->n)
-				fw_ptree_loaded_release(&r->t, l);
-			memset(l, 0, sizeof(*l));
-			if ((rc = fw_ptree_node_load(&r->t, &node.oid, l)) < 0) {
-				memset(l, 0, sizeof(*l));
-				return rc;
-			}
-			if (l->n == 0)
-				return fw_ptree_find_leaf(&r->t, root, key, out);
-		}
-		hi = l->n;
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			if (memcmp(l->children[mid].key, key, 8) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		node = l->children[lo < l->n ? lo : l->n - 1];
-	}
-	*out = node;
-	return 0;
+	fw_ptree_finder_release(&r->find);
 }
 
 int
@@ -257,7 +214,7 @@ fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time)
 	 * leaf's; lookups in key order rarely leave it. */
 	if (!r->have || memcmp(key, r->leaf.key, 8) > 0 ||
 	    (r->n && memcmp(key, r->keys, 8) < 0)) {
-		rc = find_leaf(r, key, &leaf);
+		rc = fw_ptree_finder_find(&r->find, key, &leaf);
 		if (rc == FW_ENOTFOUND)
 			return 0;
 		if (rc < 0)

@@ -274,8 +274,8 @@ int fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys,
     uint64_t **vals);
 
 /* A cache of index leaves, and of the internal nodes above them, for many
- * lookups in key order: each node is read once, not once a lookup. */
-#define FW_INDEX_MAX_HEIGHT 32
+ * lookups in key order: each node is read once, not once a lookup. The
+ * reader must not move between init and release. */
 typedef struct fw_index_reader {
 	fw_ptree t;
 	const fw_ptree_root *root;
@@ -284,7 +284,7 @@ typedef struct fw_index_reader {
 	uint32_t n;
 	uint8_t *keys;
 	uint64_t *vals;
-	fw_ptree_loaded path[FW_INDEX_MAX_HEIGHT + 1];	/* by height; n == 0: none */
+	fw_ptree_finder find;
 } fw_index_reader;
 void fw_index_reader_init(fw_index_reader *r, fw_objstore *os, const fw_ptree_root *root);
 int fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time);

@@ -838,34 +838,73 @@ fw_ptree_walk_leaves(const fw_ptree *t, const fw_ptree_root *root,
 	return walk(t, &root->top, root->height, lo, hi, cb, arg);
 }
 
-int
-fw_ptree_find_leaf(const fw_ptree *t, const fw_ptree_root *root,
-    const uint8_t *key, fw_ptree_child *out)
+void
+fw_ptree_finder_init(fw_ptree_finder *f, const fw_ptree *t, const fw_ptree_root *root)
 {
+	memset(f, 0, sizeof(*f));
+	f->t = t;
+	f->root = root;
+}
+
+void
+fw_ptree_finder_release(fw_ptree_finder *f)
+{
+	for (int h = 0; h <= FW_PTREE_FIND_HEIGHT; h++)
+		if (f->path[h].n) {
+			fw_ptree_loaded_release(f->t, &f->path[h]);
+			memset(&f->path[h], 0, sizeof(f->path[h]));
+		}
+}
+
+int
+fw_ptree_finder_find(fw_ptree_finder *f, const uint8_t *key, fw_ptree_child *out)
+{
+	const fw_ptree *t = f->t;
 	fw_ptree_child node;
 	int rc;
 
-	if (root->empty)
+	if (f->root->empty)
 		return FW_ENOTFOUND;
-	node = root->top;
+	node = f->root->top;
 	if (kcmp(t, node.key, key) < 0)
 		return FW_ENOTFOUND;
-	for (int h = root->height; h > 0; h--) {
-		fw_ptree_loaded l;
+	if (f->root->height > FW_PTREE_FIND_HEIGHT)
+		return fw_error_set(FW_ECORRUPT, "tree of height %d: corrupt", f->root->height);
+	for (int h = f->root->height; h > 0; h--) {
+		fw_ptree_loaded *l = &f->path[h];
 		uint32_t lo = 0, hi;
-		if ((rc = fw_ptree_node_load(t, &node.oid, &l)) < 0)
-			return rc;
-		hi = l.n;
+		if (l->n == 0 || fw_oid_cmp(&l->oid, &node.oid) != 0) {
+			if (l->n)
+				fw_ptree_loaded_release(t, l);
+			memset(l, 0, sizeof(*l));
+			if ((rc = fw_ptree_node_load(t, &node.oid, l)) < 0) {
+				memset(l, 0, sizeof(*l));
+				return rc;
+			}
+		}
+		hi = l->n;
 		while (lo < hi) {
 			uint32_t mid = (lo + hi) / 2;
-			if (kcmp(t, l.children[mid].key, key) < 0)
+			if (kcmp(t, l->children[mid].key, key) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		node = l.children[lo < l.n ? lo : l.n - 1];
-		fw_ptree_loaded_release(t, &l);
+		node = l->children[lo < l->n ? lo : l->n - 1];
 	}
 	*out = node;
 	return 0;
+}
+
+int
+fw_ptree_find_leaf(const fw_ptree *t, const fw_ptree_root *root,
+    const uint8_t *key, fw_ptree_child *out)
+{
+	fw_ptree_finder f;
+	int rc;
+
+	fw_ptree_finder_init(&f, t, root);
+	rc = fw_ptree_finder_find(&f, key, out);
+	fw_ptree_finder_release(&f);
+	return rc;
 }

@@ -143,4 +143,17 @@ int fw_ptree_walk_leaves(const fw_ptree *t, const fw_ptree_root *root,
 int fw_ptree_find_leaf(const fw_ptree *t, const fw_ptree_root *root,
     const uint8_t *key, fw_ptree_child *out);
 
+/* fw_ptree_find_leaf for many keys: keeps the internal nodes on its path, by
+ * height, so that lookups in key order read each node once. t and root must
+ * outlive it. */
+#define FW_PTREE_FIND_HEIGHT 32
+typedef struct fw_ptree_finder {
+	const fw_ptree *t;
+	const fw_ptree_root *root;
+	fw_ptree_loaded path[FW_PTREE_FIND_HEIGHT + 1];	/* n == 0: not loaded */
+} fw_ptree_finder;
+void fw_ptree_finder_init(fw_ptree_finder *f, const fw_ptree *t, const fw_ptree_root *root);
+int fw_ptree_finder_find(fw_ptree_finder *f, const uint8_t *key, fw_ptree_child *out);
+void fw_ptree_finder_release(fw_ptree_finder *f);
+
 #endif
