@@ -507,12 +507,11 @@ same_values(fw_data_ctx *ctx, fw_ptree_loaded *src, const fw_ptree_ent *ents, si
 	}
 	same = compare_rows(own, ents, n, edits, recs, name, nlen);
 	if (!same && (rc = fw_obj_check(&rg->cols[k].oid, "col", b.data, b.len)) < 0) {
-		char hex[FW_OID_HEXSZ + 1];
-		fw_oid_tohex(hex, &rg->cols[k].oid);
+		/* "object <id> is corrupt: content does not match its id" */
 		fw_column_release(own);
 		free(own);
 		fw_buf_release(&b);
-		return fw_error_wrap(rc, "column object %s", hex);
+		return rc;
 	}
 	fw_buf_release(&b);
 	if (!same) {
