@@ -166,7 +166,7 @@ fw_store_config_parse(const char *yaml, size_t len, fw_store_config *out)
 	int rc = 0, have_doc = 0;
 
 	out->format = 0;
-	out->level = FW_STORE_LEVEL_DEFAULT;
+	out->level = FW_OBJ_LEVEL_DEFAULT;
 	if ((rc = fw_yaml_load(&doc, yaml, len, "")) < 0)
 		goto done;
 	have_doc = 1;
@@ -220,7 +220,7 @@ check_config(const char *dir, fw_store_config *cfg)
 	FILE *f;
 
 	cfg->format = FW_STORE_FORMAT;
-	cfg->level = FW_STORE_LEVEL_DEFAULT;
+	cfg->level = FW_OBJ_LEVEL_DEFAULT;
 	snprintf(p, sizeof(p), "%s/config.yaml", dir);
 	if ((f = fopen(p, "r")) == NULL)
 		return errno == ENOENT ? 0 : fw_error_errno("cannot read %s", p);

@@ -31,14 +31,9 @@ void fw_store_close(fw_store *s);
 /* The store format this fw reads and writes (.fw/config.yaml "format"). */
 #define FW_STORE_FORMAT 1
 
-/* The zstd level of new objects when config.yaml does not set one: level 2
- * commits about 12% faster than 3 for about 9% more disk on trajectories
- * (docs/design.md (n)). */
-#define FW_STORE_LEVEL_DEFAULT FW_OBJ_LEVEL_DEFAULT
-
 typedef struct fw_store_config {
 	int format;		/* "format": the store format */
-	int level;		/* "compression_level": 1 to 19; FW_STORE_LEVEL_DEFAULT */
+	int level;		/* "compression_level": 1 to 19; FW_OBJ_LEVEL_DEFAULT */
 } fw_store_config;
 
 /* Reads .fw/config.yaml's text. FW_EINVALID with the line for text that is

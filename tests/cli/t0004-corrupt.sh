@@ -67,6 +67,9 @@ done
 # good. Damage the biggest object (the messages column), upsert whole
 # records whose messages are the same or changed: either the commit fails
 # naming an object, or it keeps the damaged object and reading it fails.
+# A flipped byte almost never leaves a frame that decodes, so this covers
+# the failure paths; test_store_upsert_checks (unit) puts a frame that does
+# decode, to other content, and checks the comparison's own check.
 "$FW" init up >/dev/null
 i=0
 while [ $i -lt 300 ]; do
