@@ -34,6 +34,7 @@ CORE_SRC := \
 	core/version.c \
 	core/corpus.c \
 	core/rowgroup.c \
+	core/chunk.c \
 	core/idindex.c \
 	core/stage.c \
 	core/commit.c \
@@ -107,6 +108,7 @@ UNIT_SRC := \
 	tests/unit/test_column.c \
 	tests/unit/test_ptree.c \
 	tests/unit/test_store.c \
+	tests/unit/test_chunk.c \
 	tests/unit/test_import.c \
 	tests/unit/test_filter.c \
 	tests/unit/test_tokenizer.c \

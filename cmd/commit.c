@@ -45,12 +45,14 @@ cmd_commit(int argc, char **argv)
 		if (json)
 			printf("{\"commit\":\"%s\",\"records\":%llu,\"added\":%llu,\"replaced\":%llu,"
 			    "\"removed\":%llu,\"patched\":%llu,\"objects_written\":%llu,"
-			    "\"bytes_written\":%llu,\"columns_reused\":%llu}\n", res.commit,
+			    "\"bytes_written\":%llu,\"columns_reused\":%llu,\"chunks_taken\":%llu}\n",
+			    res.commit,
 			    (unsigned long long)res.records, (unsigned long long)res.added,
 			    (unsigned long long)res.replaced, (unsigned long long)res.removed,
 			    (unsigned long long)res.patched, (unsigned long long)res.objects_written,
 			    (unsigned long long)res.bytes_written,
-			    (unsigned long long)res.objects_reused);
+			    (unsigned long long)res.objects_reused,
+			    (unsigned long long)res.chunks_taken);
 		else
 			printf("%s\n", res.commit);
 	}

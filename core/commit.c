@@ -71,7 +71,22 @@ struct op {
 	uint32_t len;
 	uint32_t size;		/* record bytes (puts) */
 	uint32_t id_off, id_len;	/* in the id arena */
+	int32_t chunk;		/* a put staged in a chunk: its index in chunks, else -1 */
+	uint32_t row;		/* and its row there */
 	uint8_t type;
+};
+
+/* Decoded staged chunks, for the records a commit reads back from them (a
+ * row group cut differently from the chunks, an upsert, a patched put):
+ * builders mostly read different chunks, so each chunk maps to a slot with
+ * a lock of its own. */
+#define CHUNK_SLOTS 8
+
+struct chunk_slot {
+	pthread_mutex_t mu;
+	int64_t chunk;		/* -1: empty */
+	fw_column *cols;
+	size_t ncols;
 };
 
 struct group {
@@ -97,6 +112,10 @@ struct commit_ctx {
 	uint32_t cur_seg;
 	uint32_t *seg_first;	/* seq of each segment's first op */
 	fw_buf scratch;
+	fw_chunk *chunks;	/* of every segment, in order */
+	size_t nchunks, capchunks;
+	size_t seg_chunk0;	/* index of the scanned segment's chunk 0 */
+	struct chunk_slot slots[CHUNK_SLOTS];
 };
 
 static uint64_t
@@ -108,9 +127,72 @@ hash_of(const char *id, size_t len)
 	return fw_be64(h);
 }
 
+/* A new field becomes a json column of the schema (an error in a strict
+ * schema). */
 static int
-scan_op(void *arg, int type, const char *id, size_t idlen, const fw_field *f, size_t nf,
-    uint64_t off, uint32_t len)
+schema_extend(struct commit_ctx *c, const char *name, size_t len)
+{
+	int rc;
+
+	if (fw_schema_find(&c->schema, name, len) >= 0)
+		return 0;
+	if (c->schema.strict)
+		return fw_error_set(FW_EINVALID, "staged field \"%.*s\" is not in the strict schema",
+		    (int)len, name);
+	if ((rc = fw_schema_add(&c->schema, name, len, FW_TYPE_JSON)) < 0)
+		return rc;
+	c->schema_changed = 1;
+	return 0;
+}
+
+/* A chunk comes before its puts, and lists its fields in the order they
+ * first appear in them: extending the schema here gives the order the
+ * puts would give inline. */
+static int
+scan_chunk(void *arg, uint32_t num, const fw_chunk *ch)
+{
+	struct commit_ctx *c = arg;
+	int rc;
+
+	if (c->seg_chunk0 + num != c->nchunks || c->nchunks >= INT32_MAX)
+		return fw_error_set(FW_ECORRUPT, "staged chunks out of order");
+	if (c->nchunks == c->capchunks) {
+		size_t cap = c->capchunks ? c->capchunks * 2 : 64;
+		fw_chunk *n = realloc(c->chunks, cap * sizeof(*n));
+		if (n == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		c->chunks = n;
+		c->capchunks = cap;
+	}
+	for (size_t k = 0; k < ch->ncols; k++) {
+		/* A row group may take the object without reading it. */
+		if (fw_obj_has(c->s->os, &ch->cols[k].oid) <= 0) {
+			char hex[FW_OID_HEXSZ + 1];
+			fw_oid_tohex(hex, &ch->cols[k].oid);
+			return fw_error_set(FW_ECORRUPT, "object %s (column '%s' of a staged chunk) "
+			    "is missing; run fw fsck", hex, ch->cols[k].name);
+		}
+		if ((rc = schema_extend(c, ch->cols[k].name, strlen(ch->cols[k].name))) < 0)
+			return rc;
+	}
+	/* Keep it: the scan releases its copy. */
+	fw_chunk *d = &c->chunks[c->nchunks];
+	if ((d->cols = calloc(ch->ncols + 1, sizeof(*d->cols))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	d->nrows = ch->nrows;
+	d->ncols = 0;
+	c->nchunks++;
+	for (size_t k = 0; k < ch->ncols; k++) {
+		d->cols[k] = ch->cols[k];
+		if ((d->cols[k].name = strdup(ch->cols[k].name)) == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		d->ncols++;
+	}
+	return 0;
+}
+
+static int
+scan_op(void *arg, const fw_seg_op *so)
 {
 	struct commit_ctx *c = arg;
 	struct op *o;
@@ -124,9 +206,9 @@ scan_op(void *arg, int type, const char *id, size_t idlen, const fw_field *f, si
 		c->ops = n;
 		c->capops = cap;
 	}
-	if (c->idlen + idlen > c->idcap) {
+	if (c->idlen + so->idlen > c->idcap) {
 		size_t cap = c->idcap ? c->idcap : 1 << 16;
-		while (cap < c->idlen + idlen)
+		while (cap < c->idlen + so->idlen)
 			cap *= 2;
 		char *n = realloc(c->ids, cap);
 		if (n == NULL)
@@ -134,33 +216,26 @@ scan_op(void *arg, int type, const char *id, size_t idlen, const fw_field *f, si
 		c->ids = n;
 		c->idcap = cap;
 	}
-	if (c->idlen + idlen > UINT32_MAX)
+	if (c->idlen + so->idlen > UINT32_MAX)
 		return fw_error_set(FW_EINVALID, "too many staged ids for one commit");
 	o = &c->ops[c->nops];
-	o->hash = hash_of(id, idlen);
+	o->hash = hash_of(so->id, so->idlen);
 	o->seq = (uint32_t)c->nops;
 	o->seg = c->cur_seg;
-	o->off = off;
-	o->len = len;
-	o->type = (uint8_t)type;
-	o->size = fw_fields_size(f, nf);
+	o->off = so->off;
+	o->len = so->len;
+	o->type = (uint8_t)so->op;
+	o->size = so->size;
+	o->chunk = so->chunk >= 0 ? (int32_t)(c->seg_chunk0 + (size_t)so->chunk) : -1;
+	o->row = so->row;
 	o->id_off = (uint32_t)c->idlen;
-	o->id_len = (uint32_t)idlen;
-	memcpy(c->ids + c->idlen, id, idlen);
-	c->idlen += idlen;
+	o->id_len = (uint32_t)so->idlen;
+	memcpy(c->ids + c->idlen, so->id, so->idlen);
+	c->idlen += so->idlen;
 	c->nops++;
-	/* New fields become json columns of the schema. */
-	for (size_t i = 0; i < nf; i++)
-		if (fw_schema_find(&c->schema, f[i].name, f[i].namelen) < 0) {
-			if (c->schema.strict)
-				return fw_error_set(FW_EINVALID,
-				    "staged field \"%.*s\" is not in the strict schema",
-				    (int)f[i].namelen, f[i].name);
-			if ((rc = fw_schema_add(&c->schema, f[i].name, f[i].namelen,
-			    FW_TYPE_JSON)) < 0)
-				return rc;
-			c->schema_changed = 1;
-		}
+	for (size_t i = 0; i < so->nf; i++)
+		if ((rc = schema_extend(c, so->f[i].name, so->f[i].namelen)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -174,6 +249,77 @@ op_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The fields of a put staged in a chunk, copied into raw. */
+static int
+chunk_fields(struct commit_ctx *c, const struct op *o, fw_buf *raw, fw_field **f,
+    size_t *nf, size_t *cap)
+{
+	struct chunk_slot *sl = &c->slots[(size_t)o->chunk % CHUNK_SLOTS];
+	const fw_chunk *ch = &c->chunks[o->chunk];
+	int rc = 0;
+
+	pthread_mutex_lock(&sl->mu);
+	if (sl->chunk != o->chunk) {
+		for (size_t k = 0; k < sl->ncols; k++)
+			fw_column_release(&sl->cols[k]);
+		free(sl->cols);
+		sl->cols = NULL;
+		sl->ncols = 0;
+		sl->chunk = -1;
+		if ((rc = fw_chunk_load(c->s->os, ch, &sl->cols)) == 0) {
+			sl->chunk = o->chunk;
+			sl->ncols = ch->ncols;
+		}
+	}
+	if (rc == 0)
+		rc = fw_chunk_row(ch, sl->cols, o->row, raw, f, nf, cap);
+	pthread_mutex_unlock(&sl->mu);
+	return rc;
+}
+
+/*
+ * A row group holding exactly a staged chunk's rows, in order, all of them
+ * new puts with nothing patched over them, takes the chunk's columns: the
+ * commit then writes only its keys, sizes and header. The columns' types
+ * must be the schema's (a branch's schema may have changed since fw add).
+ */
+static int
+edit_chunk(void *arg, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edits,
+    const fw_rg_col **cols, size_t *ncols)
+{
+	struct commit_ctx *c = arg;
+	int32_t chunk = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ents[i].edit < 0 || ents[i].src || edits[ents[i].edit].op != FW_EDIT_PUT)
+			return 0;
+		const struct group *g = &c->groups[edits[ents[i].edit].ref];
+		if (g->base < 0 || g->exists || (uint32_t)g->base + 1 != g->first + g->n)
+			return 0;
+		const struct op *o = &c->ops[g->base];
+		if (o->type != FW_OP_PUT || o->chunk < 0 || o->row != i)
+			return 0;
+		if (i == 0) {
+			chunk = o->chunk;
+			if (c->chunks[chunk].nrows != n)
+				return 0;
+		} else if (o->chunk != chunk) {
+			return 0;
+		}
+	}
+	if (chunk < 0)
+		return 0;
+	const fw_chunk *ch = &c->chunks[chunk];
+	for (size_t k = 0; k < ch->ncols; k++) {
+		int sc = fw_schema_find(&c->schema, ch->cols[k].name, strlen(ch->cols[k].name));
+		if (sc < 0 || c->schema.cols[sc].type != ch->cols[k].type)
+			return 0;
+	}
+	*cols = ch->cols;
+	*ncols = ch->ncols;
+	return 1;
+}
+
 /* Reads an op's fields into a record (fields point into rec->mem). */
 static int
 load_op(struct commit_ctx *c, const struct op *o, fw_buf *raw, fw_field **f, size_t *nf,
@@ -183,6 +329,8 @@ load_op(struct commit_ctx *c, const struct op *o, fw_buf *raw, fw_field **f, siz
 	size_t idlen;
 	int rc;
 
+	if (o->chunk >= 0)
+		return chunk_fields(c, o, raw, f, nf, cap);
 	if ((rc = fw_seg_read_op(c->fds[o->seg], o->off, o->len, raw)) < 0)
 		return rc;
 	return fw_op_decode(raw->data, raw->len, &id, &idlen, f, nf, cap);
@@ -381,10 +529,11 @@ ptedit_cmp(const void *a, const void *b)
  */
 int
 fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid, fw_roots *nroots,
-    uint64_t *reused)
+    uint64_t *reused, uint64_t *taken)
 {
 	fw_data_ctx dctx = { .os = s->os, .schema = a->schema,
-	    .edit_record = a->edit_record, .edit_id = a->edit_id, .arg = a->arg,
+	    .edit_record = a->edit_record, .edit_id = a->edit_id,
+	    .edit_chunk = a->edit_chunk, .arg = a->arg,
 	    .progress = a->progress, .progress_arg = a->progress_arg, .total = a->nd };
 	fw_ptree dt, it;
 	fw_pool *pool = NULL;
@@ -407,6 +556,8 @@ fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid, fw_ro
 		return rc;
 	if (reused)
 		*reused = dctx.columns_reused;
+	if (taken)
+		*taken = dctx.chunks_taken;
 	phase("index", &t0);
 	if ((rc = fw_commit_write(s, cid, a->schema, nroots, a->message, a->parents,
 	    a->nparents)) < 0)
@@ -444,6 +595,10 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	memset(&c, 0, sizeof(c));
 	memset(res, 0, sizeof(*res));
 	c.s = s;
+	for (size_t i = 0; i < CHUNK_SLOTS; i++) {
+		pthread_mutex_init(&c.slots[i].mu, NULL);
+		c.slots[i].chunk = -1;
+	}
 	fw_objstore_counters_get(s->os, &before);
 	if ((rc = fw_corpus_current_branch(s, corpus, &branch)) < 0)
 		goto done;
@@ -488,7 +643,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 			rc = fw_error_errno("cannot open %s", c.segs[i].path);
 			goto done;
 		}
-		if ((rc = fw_seg_scan(&c.segs[i], scan_op, &c)) < 0)
+		c.seg_chunk0 = c.nchunks;
+		if ((rc = fw_seg_scan(&c.segs[i], scan_op, scan_chunk, &c)) < 0)
 			goto done;
 	}
 	phase("scan", &t0);
@@ -640,7 +796,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		fw_commit_apply ap = {
 			.ref = ref.data, .head = &head, .schema = &c.schema, .roots = &roots,
 			.dedits = dedits, .nd = nd, .iedits = iedits, .ni = ni,
-			.edit_record = edit_record, .edit_id = edit_id, .arg = &c,
+			.edit_record = edit_record, .edit_id = edit_id, .edit_chunk = edit_chunk,
+			.arg = &c,
 			.message = msg.data, .parents = &head, .nparents = 1, .pause = test_pause,
 			.progress = o->progress, .progress_arg = o->progress_arg,
 		};
@@ -649,7 +806,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		    "commit again", corpus, branch.data);
 		ap.reflog = rlog.data;
 		ap.moved = moved.data;
-		rc = fw_commit_apply_edits(s, &ap, &cid, &nroots, &res->objects_reused);
+		rc = fw_commit_apply_edits(s, &ap, &cid, &nroots, &res->objects_reused,
+		    &res->chunks_taken);
 		fw_buf_release(&rlog);
 		fw_buf_release(&moved);
 		if (rc < 0)
@@ -683,6 +841,15 @@ done:
 	free(c.groups);
 	fw_schema_release(&c.schema);
 	fw_buf_release(&c.scratch);
+	for (size_t i = 0; i < c.nchunks; i++)
+		fw_chunk_release(&c.chunks[i]);
+	free(c.chunks);
+	for (size_t i = 0; i < CHUNK_SLOTS; i++) {
+		for (size_t k = 0; k < c.slots[i].ncols; k++)
+			fw_column_release(&c.slots[i].cols[k]);
+		free(c.slots[i].cols);
+		pthread_mutex_destroy(&c.slots[i].mu);
+	}
 	free(dedits);
 	free(iedits);
 	fw_buf_release(&branch);
@@ -705,15 +872,10 @@ struct st_ctx {
 };
 
 static int
-st_scan(void *arg, int type, const char *id, size_t idlen, const fw_field *f, size_t nf,
-    uint64_t off, uint32_t len)
+st_scan(void *arg, const fw_seg_op *o)
 {
 	struct st_ctx *c = arg;
 
-	(void)f;
-	(void)nf;
-	(void)off;
-	(void)len;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
 		struct st_op *v = realloc(c->v, cap * sizeof(*v));
@@ -722,9 +884,9 @@ st_scan(void *arg, int type, const char *id, size_t idlen, const fw_field *f, si
 		c->v = v;
 		c->cap = cap;
 	}
-	c->v[c->n].hash = hash_of(id, idlen);
+	c->v[c->n].hash = hash_of(o->id, o->idlen);
 	c->v[c->n].seq = (uint32_t)c->n;
-	c->v[c->n].type = (uint8_t)type;
+	c->v[c->n].type = (uint8_t)o->op;
 	c->n++;
 	return 0;
 }
@@ -799,7 +961,7 @@ fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
 			continue;
 		}
 		st->segments++;
-		if ((rc = fw_seg_scan(&segs[i], st_scan, &c)) < 0)
+		if ((rc = fw_seg_scan(&segs[i], st_scan, NULL, &c)) < 0)
 			goto done;
 	}
 	if (c.n > 1)

@@ -533,11 +533,27 @@ check_version(void *arg, const git_oid *commit, const char *label, int err)
 }
 
 static int
-count_op(void *arg, int op, const char *id, size_t idlen, const fw_field *fl, size_t nf,
-    uint64_t off, uint32_t len)
+count_op(void *arg, const fw_seg_op *o)
 {
-	(void)op; (void)id; (void)idlen; (void)fl; (void)nf; (void)off; (void)len;
+	(void)o;
 	((struct fsck *)arg)->res->ops++;
+	return 0;
+}
+
+/* A staged chunk's column objects must be there and whole: the commit
+ * takes them into row groups. */
+static int
+check_chunk(void *arg, uint32_t num, const fw_chunk *ch)
+{
+	struct fsck *f = arg;
+	fw_buf b = FW_BUF_INIT;
+
+	(void)num;
+	for (size_t k = 0; k < ch->ncols; k++)
+		if (fw_obj_get(f->s->os, &b, &ch->cols[k].oid, "col") < 0)
+			problem(f, &ch->cols[k].oid, "col", "staged column '%s': %s",
+			    ch->cols[k].name, fw_error_last());
+	fw_buf_release(&b);
 	return 0;
 }
 
@@ -565,7 +581,7 @@ check_stage(struct fsck *f)
 			f->res->segments++;
 			if (segs[i].branch[0] == '\0')
 				problem(f, NULL, "staged segment", "%s names no branch", segs[i].path);
-			if (fw_seg_scan(&segs[i], count_op, f) < 0)
+			if (fw_seg_scan(&segs[i], count_op, check_chunk, f) < 0)
 				problem(f, NULL, "staged segment", "%s", fw_error_last());
 		}
 		fw_seg_list_free(segs, n);

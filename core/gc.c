@@ -91,6 +91,45 @@ bad:
 	    "nothing removed", label);
 }
 
+/* Staged chunks' column objects wait for a commit: every sealed segment's
+ * are kept (a segment still being written is younger than the grace). */
+static int
+mark_op(void *arg, const fw_seg_op *o)
+{
+	(void)arg;
+	(void)o;
+	return 0;
+}
+
+static int
+mark_chunk(void *arg, uint32_t num, const fw_chunk *ch)
+{
+	struct mark *m = arg;
+	int rc = 0;
+
+	(void)num;
+	for (size_t k = 0; k < ch->ncols && rc >= 0; k++)
+		rc = fw_oidset_add(&m->set, &ch->cols[k].oid);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+mark_staged(void *arg, const char *corpus)
+{
+	struct mark *m = arg;
+	fw_seg *segs = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = fw_seg_list(m->s, corpus, &segs, &n)) < 0)
+		return fw_error_wrap(rc, "gc: nothing removed");
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((rc = fw_seg_scan(&segs[i], mark_op, mark_chunk, m)) < 0)
+			rc = fw_error_wrap(rc, "gc: nothing removed");
+	fw_seg_list_free(segs, n);
+	return rc;
+}
+
 static int
 keep(void *arg, const fw_oid *id)
 {
@@ -220,6 +259,8 @@ fw_gc(fw_store *s, const fw_gc_opts *o, fw_objstore_gc_result *res, uint64_t *re
 			*o->expired = dropped;
 	}
 	if ((rc = fw_reach_commits_since(s, o->expire_before, mark_commit, &m, &nroots)) < 0)
+		goto done;
+	if ((rc = fw_corpus_list(s, mark_staged, &m)) < 0)
 		goto done;
 	*reachable = m.set.n;
 	if ((rc = fw_objstore_collect(s->os, keep, &m, grace, o->dry_run, res)) < 0)

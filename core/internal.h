@@ -135,8 +135,10 @@ int fw_ref_current(fw_buf *out, const char *corpus);
 void fw_data_tree_init(fw_ptree *t, fw_objstore *os, void *ctx);
 void fw_index_tree_init(fw_ptree *t, fw_objstore *os, void *ctx);
 
-/* Staged ops as read back from segments. */
-enum { FW_OP_PUT = 1, FW_OP_DEL = 2, FW_OP_PATCH = 3 };
+/* Staged ops as read back from segments. A segment also holds CHUNK records
+ * (a staged chunk's columns), each followed by one REF per row (the put's id
+ * and size); fw_seg_scan reports a REF as a PUT in that chunk. */
+enum { FW_OP_PUT = 1, FW_OP_DEL = 2, FW_OP_PATCH = 3, FW_OP_CHUNK = 4, FW_OP_REF = 5 };
 
 typedef struct fw_field {
 	const char *name;
@@ -188,6 +190,12 @@ typedef struct fw_rg {
 	uint32_t *sizes;
 } fw_rg;
 
+/* One column entry of a row group header (also of a staged chunk): name,
+ * type, object id, stored size, statistics. decode strndups the name; the
+ * caller checks st.count. */
+int fw_rg_col_encode(fw_buf *b, const char *name, const fw_rg_col *c);
+int fw_rg_col_decode(fw_rd *r, fw_rg_col *c);
+
 /* Loads a row group's header (and with keys set, its keys and sizes). */
 int fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys);
 void fw_rg_release(fw_rg *rg);
@@ -217,8 +225,15 @@ typedef struct fw_data_ctx {
 	int (*edit_record)(void *arg, int64_t ref, fw_rec *out);
 	/* The staged id of a level-0 edit (borrowed). */
 	void (*edit_id)(void *arg, int64_t ref, const char **id, size_t *len);
+	/* May be NULL. 1 when ents[0..n) are exactly the rows of a chunk staged
+	 * by fw add, in order, all new, with the schema's types: *cols and
+	 * *ncols are then its columns (borrowed), which the row group takes as
+	 * they are. 0 otherwise. */
+	int (*edit_chunk)(void *arg, const fw_ptree_ent *ents, size_t n,
+	    const fw_ptree_edit *edits, const fw_rg_col **cols, size_t *ncols);
 	void *arg;
 	_Atomic uint64_t columns_reused, columns_written;
+	_Atomic uint64_t chunks_taken;	/* row groups made of staged chunks */
 	/* Guard the lazy column decoding of old row groups shared by builders:
 	 * one lock per stripe of row groups (fw_data_rg_column), so builders of
 	 * different row groups decode at the same time. */
@@ -245,6 +260,9 @@ typedef struct fw_commit_apply {
 	int (*edit_record)(void *arg, int64_t ref, fw_rec *out);
 	/* The staged id of an edit, to check against stored ids; may be NULL. */
 	void (*edit_id)(void *arg, int64_t ref, const char **id, size_t *len);
+	/* Staged chunks a row group can take whole (fw_data_ctx); may be NULL. */
+	int (*edit_chunk)(void *arg, const fw_ptree_ent *ents, size_t n,
+	    const fw_ptree_edit *edits, const fw_rg_col **cols, size_t *ncols);
 	void *arg;
 	/* Progress of the row groups built, may be NULL. */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
@@ -259,7 +277,7 @@ typedef struct fw_commit_apply {
 /* Applies the edits to both trees, writes the commit into *cid, flushes the
  * objects and moves a->ref from a->head (FW_ECONFLICT when it moved). */
 int fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid,
-    fw_roots *nroots, uint64_t *reused);
+    fw_roots *nroots, uint64_t *reused, uint64_t *taken);
 /* Takes the corpus's commit lock (FW_ELOCKED when held); close *fd to free. */
 int fw_corpus_lock(fw_store *s, const char *corpus, int *fd);
 
@@ -304,10 +322,53 @@ int fw_seg_header(fw_seg *sg);
 /* Lists the sealed segments of a corpus in the order they were sealed. */
 int fw_seg_list(fw_store *s, const char *corpus, fw_seg **out, size_t *n);
 void fw_seg_list_free(fw_seg *segs, size_t n);
-/* Calls cb for every op of a segment: type, id, fields (borrowed), the op's
- * offset and length in the file. */
-int fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
-    size_t idlen, const fw_field *f, size_t nf, uint64_t off, uint32_t len), void *arg);
+/*
+ * Staged chunks (docs/design.md (n)): fw add cuts a big batch of puts where a
+ * commit into an empty tree would cut its row groups and builds each chunk's
+ * column objects at once, so that nothing as big as the input is staged and
+ * the commit takes a chunk whose rows make a row group as it is.
+ */
+typedef struct fw_chunk {
+	uint32_t nrows;
+	fw_rg_col *cols;	/* every field of the rows, in order of first use */
+	size_t ncols;
+} fw_chunk;
+void fw_chunk_release(fw_chunk *ch);
+/* Builds the columns of ops[0..len) (encoded PUT ops, as fw_op_encode makes
+ * them): a field's type is the schema's, json for a field it lacks. Puts
+ * the column objects into os, and appends to refs a REF op per row. */
+int fw_chunk_build(fw_objstore *os, const fw_schema *schema, const char *ops, size_t len,
+    fw_chunk *out, fw_buf *refs);
+/* A CHUNK op (type, length, body) for ch. */
+int fw_chunk_encode(fw_buf *out, const fw_chunk *ch);
+/* Decodes a CHUNK op's body. */
+int fw_chunk_decode(const char *p, size_t len, fw_chunk *out);
+/* A chunk's columns, decoded (verified reads), cols[i] for ch->cols[i]. */
+int fw_chunk_load(fw_objstore *os, const fw_chunk *ch, fw_column **cols);
+/* Row row of loaded columns as a record's fields: names and payloads are
+ * copied into mem (reset first), f points into it. */
+int fw_chunk_row(const fw_chunk *ch, fw_column *cols, uint32_t row, fw_buf *mem,
+    fw_field **f, size_t *nf, size_t *cap);
+
+/* One op as fw_seg_scan reports it. */
+typedef struct fw_seg_op {
+	int op;			/* FW_OP_PUT, FW_OP_DEL or FW_OP_PATCH */
+	const char *id;		/* borrowed, like everything here */
+	size_t idlen;
+	const fw_field *f;	/* the fields of an inline op */
+	size_t nf;
+	uint64_t off;		/* an inline op's body: offset and length in the file */
+	uint32_t len;
+	int64_t chunk;		/* a put in a chunk: the chunk's number in the segment */
+	uint32_t row;		/* and its row; -1 and 0 for inline ops */
+	uint32_t size;		/* a put's record bytes (fw_fields_size) */
+} fw_seg_op;
+
+/* Calls op for every op of a segment and chunk (may be NULL) for every
+ * staged chunk, numbered from 0, before the puts in it. A chunk's puts
+ * must follow it, one per row. */
+int fw_seg_scan(const fw_seg *seg, int (*op)(void *arg, const fw_seg_op *o),
+    int (*chunk)(void *arg, uint32_t num, const fw_chunk *ch), void *arg);
 /* Reads one op back (pread). */
 int fw_seg_read_op(int fd, uint64_t off, uint32_t len, fw_buf *out);
 /* The real clock, ignoring FW_NOW (orders sealed segments). */

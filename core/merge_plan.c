@@ -655,7 +655,7 @@ fw_mplan_commit(fw_store *s, struct plan *p, const char *corpus, const struct st
 		.edit_record = plan_edit_record, .arg = p, .message = msg.data,
 		.reflog = rlog.data, .moved = moved.data, .parents = parents, .nparents = 2,
 	};
-	rc = fw_commit_apply_edits(s, &ap, cid, &nroots, NULL);
+	rc = fw_commit_apply_edits(s, &ap, cid, &nroots, NULL, NULL);
 done:
 	free(de);
 	free(ie);

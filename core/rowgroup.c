@@ -88,6 +88,62 @@ bits_f64(uint64_t u)
 }
 
 int
+fw_rg_col_encode(fw_buf *b, const char *name, const fw_rg_col *c)
+{
+	const fw_colstats *st = &c->st;
+	size_t nl = strlen(name);
+
+	fw_buf_add_varint(b, nl);
+	fw_buf_add(b, name, nl);
+	fw_buf_addc(b, (char)c->type);
+	fw_buf_add(b, c->oid.id, 32);
+	fw_buf_add_varint(b, c->stored);
+	fw_buf_add_varint(b, st->count);
+	fw_buf_add_varint(b, st->nulls);
+	fw_buf_add_varint(b, st->bytes);
+	fw_buf_add_varint(b, st->kinds);
+	fw_buf_add_varint(b, st->nnum);
+	fw_buf_add_u64(b, f64_bits(st->min));
+	fw_buf_add_u64(b, f64_bits(st->max));
+	return fw_buf_add_u64(b, f64_bits(st->sum));
+}
+
+int
+fw_rg_col_decode(fw_rd *r, fw_rg_col *c)
+{
+	const void *p;
+	uint8_t t;
+	uint64_t nl, v, mn, mx, sm;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = fw_rd_varint(r, &nl)) < 0 || nl > 1024 || (rc = fw_rd_bytes(r, &p, nl)) < 0)
+		return fw_error_set(FW_ECORRUPT, "bad column name");
+	if ((c->name = strndup(p, nl)) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	if ((rc = fw_rd_u8(r, &t)) < 0 || (rc = fw_rd_bytes(r, &p, 32)) < 0)
+		return rc;
+	if (t < FW_TYPE_STR || t > FW_TYPE_JSON)
+		return fw_error_set(FW_ECORRUPT, "bad column type");
+	c->type = (fw_type)t;
+	memcpy(c->oid.id, p, 32);
+	if ((rc = fw_rd_varint(r, &c->stored)) < 0 ||
+	    (rc = fw_rd_varint(r, &c->st.count)) < 0 ||
+	    (rc = fw_rd_varint(r, &c->st.nulls)) < 0 ||
+	    (rc = fw_rd_varint(r, &c->st.bytes)) < 0 ||
+	    (rc = fw_rd_varint(r, &v)) < 0 ||
+	    (rc = fw_rd_varint(r, &c->st.nnum)) < 0 ||
+	    (rc = fw_rd_u64(r, &mn)) < 0 || (rc = fw_rd_u64(r, &mx)) < 0 ||
+	    (rc = fw_rd_u64(r, &sm)) < 0)
+		return rc;
+	c->st.kinds = (uint32_t)v;
+	c->st.min = bits_f64(mn);
+	c->st.max = bits_f64(mx);
+	c->st.sum = bits_f64(sm);
+	return 0;
+}
+
+int
 fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys)
 {
 	fw_buf b = FW_BUF_INIT;
@@ -122,39 +178,13 @@ fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys)
 	}
 	for (uint64_t i = 0; i < ncols; i++) {
 		fw_rg_col *c = &out->cols[i];
-		uint8_t t;
-		uint64_t nl, mn, mx, sm;
-		if ((rc = fw_rd_varint(&r, &nl)) < 0 || nl > 1024 ||
-		    (rc = fw_rd_bytes(&r, &p, nl)) < 0) {
-			rc = rc < 0 ? rc : fw_error_set(FW_ECORRUPT, "bad column name");
-			goto bad;
-		}
-		if ((c->name = strndup(p, nl)) == NULL) {
-			rc = fw_error_set(FW_ENOMEM, "out of memory");
+		rc = fw_rg_col_decode(&r, c);
+		if (c->name)
+			out->ncols++;
+		if (rc == FW_ENOMEM)
 			goto done;
-		}
-		out->ncols++;
-		if ((rc = fw_rd_u8(&r, &t)) < 0 || (rc = fw_rd_bytes(&r, &p, 32)) < 0)
+		if (rc < 0)
 			goto bad;
-		if (t < FW_TYPE_STR || t > FW_TYPE_JSON) {
-			rc = fw_error_set(FW_ECORRUPT, "bad column type");
-			goto bad;
-		}
-		c->type = (fw_type)t;
-		memcpy(c->oid.id, p, 32);
-		if ((rc = fw_rd_varint(&r, &c->stored)) < 0 ||
-		    (rc = fw_rd_varint(&r, &c->st.count)) < 0 ||
-		    (rc = fw_rd_varint(&r, &c->st.nulls)) < 0 ||
-		    (rc = fw_rd_varint(&r, &c->st.bytes)) < 0 ||
-		    (rc = fw_rd_varint(&r, &v)) < 0 ||
-		    (rc = fw_rd_varint(&r, &c->st.nnum)) < 0 ||
-		    (rc = fw_rd_u64(&r, &mn)) < 0 || (rc = fw_rd_u64(&r, &mx)) < 0 ||
-		    (rc = fw_rd_u64(&r, &sm)) < 0)
-			goto bad;
-		c->st.kinds = (uint32_t)v;
-		c->st.min = bits_f64(mn);
-		c->st.max = bits_f64(mx);
-		c->st.sum = bits_f64(sm);
 		if (c->st.count != n) {
 			rc = fw_error_set(FW_ECORRUPT, "column row count differs from the header");
 			goto bad;
@@ -582,6 +612,24 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
 	}
+	/* The rows of a chunk fw add staged: its columns, as they are. */
+	const fw_rg_col *ccols;
+	size_t nccols;
+	if (ctx->edit_chunk && ctx->edit_chunk(ctx->arg, ents, n, edits, &ccols, &nccols) == 1) {
+		for (size_t k = 0; k < ctx->schema->ncols; k++)
+			for (size_t c = 0; c < nccols; c++) {
+				if (strcmp(ccols[c].name, ctx->schema->cols[k].name) != 0)
+					continue;
+				cols[ncols] = ccols[c];
+				cols[ncols].name = NULL;
+				cols[ncols].dec = NULL;
+				cname[ncols] = ctx->schema->cols[k].name;
+				stored += cols[ncols++].stored;
+				break;
+			}
+		ctx->chunks_taken++;
+		goto keys;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (ents[i].edit >= 0 &&
 		    (rc = ctx->edit_record(ctx->arg, edits[ents[i].edit].ref, &recs[i])) < 0)
@@ -678,6 +726,7 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 			goto done;
 	}
 	/* keys, then sizes */
+keys:;
 	uint64_t kstored = 0, sstored = 0, hstored = 0;
 	fw_oid koid, soid;
 	int same_sizes = whole != NULL;
@@ -719,24 +768,9 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 	fw_buf_add(&b, soid.id, 32);
 	fw_buf_add_varint(&b, sstored);
 	fw_buf_add_varint(&b, ncols);
-	for (size_t c = 0; c < ncols; c++) {
-		const fw_colstats *st = &cols[c].st;
-		size_t nl = strlen(cname[c]);
-		fw_buf_add_varint(&b, nl);
-		fw_buf_add(&b, cname[c], nl);
-		fw_buf_addc(&b, (char)cols[c].type);
-		fw_buf_add(&b, cols[c].oid.id, 32);
-		fw_buf_add_varint(&b, cols[c].stored);
-		fw_buf_add_varint(&b, st->count);
-		fw_buf_add_varint(&b, st->nulls);
-		fw_buf_add_varint(&b, st->bytes);
-		fw_buf_add_varint(&b, st->kinds);
-		fw_buf_add_varint(&b, st->nnum);
-		fw_buf_add_u64(&b, f64_bits(st->min));
-		fw_buf_add_u64(&b, f64_bits(st->max));
-		if ((rc = fw_buf_add_u64(&b, f64_bits(st->sum))) < 0)
+	for (size_t c = 0; c < ncols; c++)
+		if ((rc = fw_rg_col_encode(&b, cname[c], &cols[c])) < 0)
 			goto done;
-	}
 	if ((rc = fw_obj_put(ctx->os, &out->oid, &hstored, "rg", b.data, b.len)) < 0)
 		goto done;
 	memcpy(out->key, ents[n - 1].key, 16);

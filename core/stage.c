@@ -8,8 +8,12 @@
  *   then ops: u8 op (1 put, 2 delete, 3 patch), varint body length, body:
  *   varint id length, id, varint field count, fields: varint name length,
  *   name, u8 kind, varint payload length, payload.
+ * A big batch of puts is staged as chunks instead (core/chunk.c): op 4
+ * (CHUNK: the chunk's column objects, already in the object store), then op
+ * 5 (REF: id and record size) for each of its rows, in order.
  */
 #include "internal.h"
+#include "pool.h"
 #include "fw/error.h"
 #include "fw/json.h"
 
@@ -143,6 +147,12 @@ fw_record_canon(fw_buf *out, const fw_field *f, size_t n)
 
 /* --- writing a segment --- */
 
+struct chunk_job;
+
+/* Chunks built at once at most (each holds its ops, about 2 MiB, and its
+ * columns while they are built). */
+#define CHUNKS_IN_FLIGHT 4
+
 struct add_ctx {
 	const fw_schema *schema;
 	int patch;
@@ -152,6 +162,23 @@ struct add_ctx {
 	const char *path;
 	uint64_t records;
 	uint64_t written, synced;	/* bytes of ops; bytes handed to writeback */
+	/* Staged chunks (internal.h): puts wait in pend until the batch holds
+	 * chunk_min bytes of them; from then on it is cut into chunks (cur)
+	 * that the pool builds, and their CHUNK and REF ops are written in
+	 * order as they finish. */
+	fw_objstore *os;
+	uint64_t chunk_min;
+	int chunked;
+	fw_buf pend;
+	fw_ptree shape;		/* the data tree's, for fw_ptree_boundary */
+	fw_buf cur;
+	uint64_t cur_bytes;
+	fw_pool *pool;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk_job *ring[CHUNKS_IN_FLIGHT];
+	size_t head, n;
+	fw_buf idscratch;
 };
 
 /* Staged bytes start their way to the disk every WRITEBACK_STEP, so that
@@ -376,14 +403,12 @@ add_progress(void *arg, uint64_t done, uint64_t total)
 		c->progress(c->progress_arg, done, total);
 }
 
+/* Appends ops to the segment; starts writeback every WRITEBACK_STEP. */
 static int
-add_sink(void *arg, const char *bytes, size_t len, size_t nrecords)
+seg_write(struct add_ctx *c, const char *bytes, size_t len)
 {
-	struct add_ctx *c = arg;
-
 	if (len && fwrite(bytes, 1, len, c->f) != len)
 		return fw_error_errno("cannot write %s", c->path);
-	c->records += nrecords;
 	c->written += len;
 #ifdef SYNC_FILE_RANGE_WRITE
 	if (c->written - c->synced >= WRITEBACK_STEP) {
@@ -396,6 +421,183 @@ add_sink(void *arg, const char *bytes, size_t len, size_t nrecords)
 		c->synced = c->written;
 	}
 #endif
+	return 0;
+}
+
+struct chunk_job {
+	struct add_ctx *c;
+	fw_buf ops;		/* the chunk's put ops */
+	fw_buf out;		/* its CHUNK op and REF ops */
+	int rc, done;
+	char msg[1024];
+};
+
+static void
+chunk_run(void *arg)
+{
+	struct chunk_job *j = arg;
+	struct add_ctx *c = j->c;
+	fw_chunk ch;
+	int rc;
+
+	rc = fw_chunk_build(c->os, c->schema, j->ops.data, j->ops.len, &ch, &j->out);
+	if (rc == 0) {
+		fw_buf refs = j->out;
+		j->out = (fw_buf)FW_BUF_INIT;
+		if ((rc = fw_chunk_encode(&j->out, &ch)) == 0)
+			rc = fw_buf_add(&j->out, refs.data, refs.len);
+		fw_buf_release(&refs);
+		fw_chunk_release(&ch);
+	}
+	fw_buf_release(&j->ops);
+	if (rc < 0)
+		snprintf(j->msg, sizeof(j->msg), "%s", fw_error_last());
+	pthread_mutex_lock(&c->mu);
+	j->rc = rc;
+	j->done = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Writes the finished chunks at the head of the ring, in order: with all
+ * set, waits for every chunk; with drop set, waits for every chunk and
+ * writes none (a failed batch). The first failed chunk's error is
+ * returned. */
+static int
+chunks_write(struct add_ctx *c, int all, int drop)
+{
+	int rc = 0;
+
+	if (drop)
+		all = 1;
+
+	pthread_mutex_lock(&c->mu);
+	while (c->n > 0) {
+		struct chunk_job *j = c->ring[c->head];
+		if (!j->done) {
+			if (!all && c->n < CHUNKS_IN_FLIGHT)
+				break;
+			pthread_cond_wait(&c->cv, &c->mu);
+			continue;
+		}
+		c->ring[c->head] = NULL;
+		c->head = (c->head + 1) % CHUNKS_IN_FLIGHT;
+		c->n--;
+		pthread_mutex_unlock(&c->mu);
+		if (rc == 0 && !drop)
+			rc = j->rc < 0 ? fw_error_set(j->rc, "%s", j->msg) :
+			    seg_write(c, j->out.data, j->out.len);
+		fw_buf_release(&j->out);
+		free(j);
+		pthread_mutex_lock(&c->mu);
+		if (rc < 0)
+			all = 1;	/* drain the rest; the batch is dropped */
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+/* Hands the current chunk to the pool (waiting while the ring is full). */
+static int
+chunk_submit(struct add_ctx *c)
+{
+	struct chunk_job *j;
+	int rc;
+
+	if (c->cur.len == 0)
+		return 0;
+	if ((rc = chunks_write(c, 0, 0)) < 0)
+		return rc;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	j->c = c;
+	j->ops = c->cur;
+	j->out = (fw_buf)FW_BUF_INIT;
+	c->cur = (fw_buf)FW_BUF_INIT;
+	c->cur_bytes = 0;
+	pthread_mutex_lock(&c->mu);
+	c->ring[(c->head + c->n) % CHUNKS_IN_FLIGHT] = j;
+	c->n++;
+	pthread_mutex_unlock(&c->mu);
+	if (fw_pool_submit(c->pool, chunk_run, j) < 0)
+		chunk_run(j);
+	return 0;
+}
+
+/* Cuts puts into chunks where a commit into an empty data tree would cut
+ * row groups: fw_ptree_boundary over the id-hash half of the row key and
+ * the records' sizes. */
+static int
+chunk_feed(struct add_ctx *c, const char *bytes, size_t len)
+{
+	fw_field *f = NULL;
+	size_t nf = 0, cap = 0;
+	fw_rd r;
+	int rc = 0;
+
+	fw_rd_init(&r, bytes, len);
+	while (rc == 0 && fw_rd_left(&r) > 0) {
+		const char *start = (const char *)r.p, *id;
+		uint8_t op, key[FW_ROWKEY_LEN] = { 0 };
+		uint64_t blen, before = c->cur_bytes;
+		const void *body;
+		size_t idlen;
+
+		if (fw_rd_u8(&r, &op) < 0 || op != FW_OP_PUT || fw_rd_varint(&r, &blen) < 0 ||
+		    fw_rd_bytes(&r, &body, blen) < 0 ||
+		    (rc = fw_op_decode(body, blen, &id, &idlen, &f, &nf, &cap)) < 0) {
+			rc = fw_error_set(FW_ECORRUPT, "bad op to stage");
+			break;
+		}
+		fw_idhash(key + 8, id, idlen);
+		c->cur_bytes += fw_fields_size(f, nf);
+		if ((rc = fw_buf_add(&c->cur, start, (size_t)((const char *)r.p - start))) < 0)
+			break;
+		if (fw_ptree_boundary(&c->shape, key, 0, before, c->cur_bytes))
+			rc = chunk_submit(c);
+	}
+	free(f);
+	return rc;
+}
+
+static int
+add_sink(void *arg, const char *bytes, size_t len, size_t nrecords)
+{
+	struct add_ctx *c = arg;
+	int rc;
+
+	c->records += nrecords;
+	if (c->pool == NULL)
+		return seg_write(c, bytes, len);
+	if (!c->chunked) {
+		if ((rc = fw_buf_add(&c->pend, bytes, len)) < 0)
+			return rc;
+		if (c->pend.len < c->chunk_min)
+			return 0;
+		c->chunked = 1;
+		rc = chunk_feed(c, c->pend.data, c->pend.len);
+		fw_buf_release(&c->pend);
+		return rc;
+	}
+	return chunk_feed(c, bytes, len);
+}
+
+/* The end of a batch: its last chunk, or the puts it held back. */
+static int
+add_finish(struct add_ctx *c)
+{
+	int rc;
+
+	if (c->pool == NULL)
+		return 0;
+	if (!c->chunked)
+		return seg_write(c, c->pend.data, c->pend.len);
+	if ((rc = chunk_submit(c)) < 0 || (rc = chunks_write(c, 1, 0)) < 0)
+		return rc;
+	/* The objects are durable before the segment that names them. */
+	if ((rc = fw_objstore_flush(c->os)) < 0)
+		return rc;
+	fw_crash_point("staged objects flushed");
 	return 0;
 }
 
@@ -501,6 +703,32 @@ branch_schema(fw_store *s, const char *corpus, fw_buf *branch, fw_schema *schema
 	return fw_commit_read(s, &head, schema, NULL, NULL);
 }
 
+/* Batches of puts from this many bytes of staged ops up are staged as
+ * chunks: FW_STAGE_CHUNK_MIN (bytes; "off": never), 16 MiB by default.
+ * Smaller batches (appends, relabels) stay inline: their first chunk would
+ * be rebuilt with the tree's last row group, so building it is wasted. */
+static int
+chunk_min(uint64_t *out)
+{
+	const char *e = getenv("FW_STAGE_CHUNK_MIN");
+	char *end;
+
+	*out = (uint64_t)16 << 20;
+	if (e == NULL || *e == '\0')
+		return 0;
+	if (strcmp(e, "off") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	errno = 0;
+	unsigned long long v = strtoull(e, &end, 10);
+	if (*end || errno || *e == '-')
+		return fw_error_set(FW_EINVALID, "FW_STAGE_CHUNK_MIN must be bytes or 'off', "
+		    "not '%s'", e);
+	*out = v;
+	return 0;
+}
+
 int
 fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
     const char *const *files, size_t nfiles, const fw_stage_opts *o)
@@ -522,6 +750,16 @@ fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
 	c.progress_arg = o->progress_arg;
 	c.f = w.f;
 	c.path = w.tmp;
+	c.os = s->os;
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv, NULL);
+	if (!o->patch && (rc = chunk_min(&c.chunk_min)) < 0)
+		goto done;
+	if (!o->patch && c.chunk_min != UINT64_MAX) {
+		fw_data_tree_init(&c.shape, NULL, NULL);
+		if ((rc = fw_pool_new(&c.pool, o->threads, CHUNKS_IN_FLIGHT)) < 0)
+			goto done;
+	}
 	for (size_t i = 0; i < nfiles; i++) {
 		fw_import_opts io = { .format = o->format, .threads = o->threads,
 		    .map = add_map, .map_text = add_map_text, .sink = add_sink,
@@ -532,8 +770,18 @@ fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
 		res->bytes_in += st.bytes_in;
 	}
 	res->records = c.records;
+	if ((rc = add_finish(&c)) < 0)
+		goto done;
 	rc = seg_seal(&w);
 done:
+	if (c.pool) {
+		(void)chunks_write(&c, 1, 1);
+		fw_pool_free(c.pool);
+	}
+	pthread_mutex_destroy(&c.mu);
+	pthread_cond_destroy(&c.cv);
+	fw_buf_release(&c.pend);
+	fw_buf_release(&c.cur);
 	seg_abort(&w);
 	fw_schema_release(&schema);
 	fw_buf_release(&branch);
@@ -675,13 +923,14 @@ done:
 #define SCAN_DROP ((size_t)16 << 20)
 
 int
-fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
-    size_t idlen, const fw_field *f, size_t nf, uint64_t off, uint32_t len), void *arg)
+fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, const fw_seg_op *o),
+    int (*chunk_cb)(void *arg, uint32_t num, const fw_chunk *ch), void *arg)
 {
 	int fd = open(seg->path, O_RDONLY | O_CLOEXEC);
 	fw_field *fields = NULL;
 	size_t cap = 0, size, dropped = 0;
 	const unsigned char *map = NULL;
+	uint32_t nchunks = 0, rows = 0, left = 0;	/* the chunk's rows, and those to come */
 	struct stat st;
 	fw_rd r;
 	int rc = 0;
@@ -712,8 +961,7 @@ fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
 		uint8_t op;
 		uint64_t len;
 		const void *body;
-		const char *id;
-		size_t idlen, nf;
+		fw_seg_op o = { .chunk = -1 };
 
 		fw_rd_u8(&r, &op);
 		if (fw_rd_varint(&r, &len) < 0 || fw_rd_bytes(&r, &body, len) < 0) {
@@ -721,22 +969,64 @@ fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, int op, const char *id,
 			    seg->path);
 			break;
 		}
-		if (op < FW_OP_PUT || op > FW_OP_PATCH || len > UINT32_MAX) {
+		if (op < FW_OP_PUT || op > FW_OP_REF || len > UINT32_MAX ||
+		    (left > 0) != (op == FW_OP_REF)) {
 			rc = fw_error_set(FW_ECORRUPT, "staged segment %s is corrupt: bad op", seg->path);
 			break;
 		}
-		if ((rc = fw_op_decode(body, len, &id, &idlen, &fields, &nf, &cap)) < 0) {
-			rc = fw_error_wrap(rc, "staged segment %s", seg->path);
-			break;
+		if (op == FW_OP_CHUNK) {
+			fw_chunk ch;
+			if ((rc = fw_chunk_decode(body, len, &ch)) < 0) {
+				rc = fw_error_wrap(rc, "staged segment %s", seg->path);
+				break;
+			}
+			rows = left = ch.nrows;
+			rc = chunk_cb ? chunk_cb(arg, nchunks, &ch) : 0;
+			fw_chunk_release(&ch);
+			nchunks++;
+			if (rc != 0)
+				break;
+			continue;
 		}
-		uint64_t off = (uint64_t)((const unsigned char *)body - map);
-		if ((rc = cb(arg, op, id, idlen, fields, nf, off, (uint32_t)len)) != 0)
+		if (op == FW_OP_REF) {
+			fw_rd b;
+			const void *id;
+			uint64_t idlen, rsize;
+			fw_rd_init(&b, body, len);
+			if (fw_rd_varint(&b, &idlen) < 0 || fw_rd_bytes(&b, &id, idlen) < 0 ||
+			    fw_rd_varint(&b, &rsize) < 0 || rsize > UINT32_MAX || fw_rd_left(&b) != 0) {
+				rc = fw_error_set(FW_ECORRUPT, "staged segment %s is corrupt: bad staged op",
+				    seg->path);
+				break;
+			}
+			o.op = FW_OP_PUT;
+			o.id = id;
+			o.idlen = idlen;
+			o.chunk = nchunks - 1;
+			o.row = rows - left--;
+			o.size = (uint32_t)rsize;
+		} else {
+			if ((rc = fw_op_decode(body, len, &o.id, &o.idlen, &fields, &o.nf, &cap)) < 0) {
+				rc = fw_error_wrap(rc, "staged segment %s", seg->path);
+				break;
+			}
+			o.op = op;
+			o.f = fields;
+			o.off = (uint64_t)((const unsigned char *)body - map);
+			o.len = (uint32_t)len;
+			o.size = fw_fields_size(fields, o.nf);
+		}
+		if ((rc = cb(arg, &o)) != 0)
 			break;
+		uint64_t off = (uint64_t)((const unsigned char *)body - map);
 		if (off - dropped >= 2 * SCAN_DROP) {
 			madvise((void *)(map + dropped), SCAN_DROP, MADV_DONTNEED);
 			dropped += SCAN_DROP;
 		}
 	}
+	if (rc == 0 && left > 0)
+		rc = fw_error_set(FW_ECORRUPT, "staged segment %s is corrupt: a chunk lacks rows",
+		    seg->path);
 	free(fields);
 	if (map)
 		munmap((void *)map, size);

@@ -213,6 +213,7 @@ typedef struct fw_commit_result {
 	uint64_t added, replaced, removed, patched;
 	uint64_t objects_written, bytes_written;	/* new objects, stored bytes */
 	uint64_t objects_reused;
+	uint64_t chunks_taken;	/* row groups made of chunks fw add staged */
 } fw_commit_result;
 
 /* Applies what is staged on the corpus's current branch and moves the branch

@@ -80,19 +80,48 @@ mem_close(void *be)
 	free(m);
 }
 
-/* Every op a segment scan hands over lies inside the file. */
-static int
-seg_op(void *arg, int op, const char *id, size_t idlen, const fw_field *f, size_t nf,
-    uint64_t off, uint32_t len)
-{
-	const size_t *size = arg;
+/* Every op a segment scan hands over lies inside the file; a put in a
+ * chunk names a row of the chunk before it. */
+struct seg_fuzz {
+	size_t size;
+	int64_t chunks;
+	uint32_t rows;
+};
 
-	if (op < FW_OP_PUT || op > FW_OP_PATCH || off + len > *size || idlen > len)
+static int
+seg_op(void *arg, const fw_seg_op *o)
+{
+	const struct seg_fuzz *z = arg;
+
+	if (o->op < FW_OP_PUT || o->op > FW_OP_PATCH || o->idlen > z->size)
 		abort();
-	(void)id;
-	for (size_t i = 0; i < nf; i++)
-		if (f[i].namelen > len || f[i].len > len || f[i].kind >= FW_KIND_COUNT)
+	if (o->chunk >= 0) {
+		if (o->op != FW_OP_PUT || o->chunk != z->chunks - 1 || o->row >= z->rows ||
+		    o->nf != 0)
 			abort();
+		return 0;
+	}
+	if (o->off + o->len > z->size || o->idlen > o->len)
+		abort();
+	for (size_t i = 0; i < o->nf; i++)
+		if (o->f[i].namelen > o->len || o->f[i].len > o->len ||
+		    o->f[i].kind >= FW_KIND_COUNT)
+			abort();
+	return 0;
+}
+
+static int
+seg_chunk(void *arg, uint32_t num, const fw_chunk *ch)
+{
+	struct seg_fuzz *z = arg;
+
+	if ((int64_t)num != z->chunks || ch->nrows == 0)
+		abort();
+	for (size_t k = 0; k < ch->ncols; k++)
+		if (ch->cols[k].name == NULL || ch->cols[k].st.count != ch->nrows)
+			abort();
+	z->chunks++;
+	z->rows = ch->nrows;
 	return 0;
 }
 
@@ -198,8 +227,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		fwrite(data, 1, size, f);
 		fclose(f);
+		struct seg_fuzz z = { .size = size };
 		if (fw_seg_header(&sg) == 0)
-			(void)fw_seg_scan(&sg, seg_op, &size);
+			(void)fw_seg_scan(&sg, seg_op, seg_chunk, &z);
 		unlink(path);
 		break;
 	}
