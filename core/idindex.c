@@ -155,7 +155,7 @@ done:
 	return rc;
 }
 
-static const fw_ptree_leaf_ops ix_ops = { ix_load, ix_unload, ix_patched_size, ix_build };
+static const fw_ptree_leaf_ops ix_ops = { ix_load, ix_unload, ix_patched_size, ix_build, NULL };
 
 /* Index leaves of about 2 KiB (128 entries): 512 B to 8 KiB. */
 void

@@ -178,6 +178,11 @@ typedef struct fw_rg_col {
 	uint64_t stored;
 	fw_colstats st;
 	fw_column *dec;		/* decoded on demand */
+	/* Decoded from bytes not yet checked against oid, for comparisons
+	 * that pass nothing on (core/rowgroup.c); the bytes, to check later. */
+	fw_column *unv;
+	char *unv_raw;
+	size_t unv_len;
 } fw_rg_col;
 
 typedef struct fw_rg {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -590,6 +591,153 @@ feed(const fw_ptree *t, const struct level *lv, struct chunk *ch,
 	return 0;
 }
 
+/*
+ * The leaves a level-0 pass will read, loaded ahead on the pool: the pass
+ * itself runs on one thread, and loading a leaf (its header, keys and sizes,
+ * checked) and preparing what its edits need (leaf_ops.prepare: a patch's
+ * old column) was most of that thread's time in a spread relabel, while the
+ * builders waited for it. The list holds the leaf of each edit, in key
+ * order; a leaf the pass reads beyond them (where re-chunking runs on) it
+ * loads itself.
+ */
+#define PF_AHEAD 8
+
+struct pf_slot {
+	const fw_ptree *t;
+	struct prefetch *pf;
+	fw_oid oid;
+	const fw_ptree_edit *e;	/* the edits that fall in the leaf */
+	size_t ne;
+	fw_ptree_loaded *l;
+	int rc, done, taken;
+	char err[1024];
+};
+
+struct prefetch {
+	struct pf_slot *v;
+	size_t n, next, submitted;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static void
+pf_run(void *arg)
+{
+	struct pf_slot *s = arg;
+	const fw_ptree *t = s->t;
+	int rc;
+
+	if ((rc = load_any(t, 0, &s->oid, &s->l)) == 0 && t->leaf->prepare &&
+	    (rc = t->leaf->prepare(t->ctx, s->e, s->ne, s->l)) < 0) {
+		unref(t, s->l);
+		s->l = NULL;
+	}
+	if (rc < 0)
+		snprintf(s->err, sizeof(s->err), "%s", fw_error_last());
+	pthread_mutex_lock(&s->pf->mu);
+	s->rc = rc;
+	s->done = 1;
+	pthread_cond_broadcast(&s->pf->cv);
+	pthread_mutex_unlock(&s->pf->mu);
+}
+
+/* Lists the leaves of the edits; 0 with pf->n == 0 when not worth it. */
+static int
+pf_init(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
+    struct prefetch *pf)
+{
+	fw_ptree_root r = { .top = *root, .height = lv->top, .empty = 0 };
+	fw_ptree_finder f;
+	fw_ptree_child leaf;
+	int rc = 0;
+
+	memset(pf, 0, sizeof(*pf));
+	if (t->pool == NULL || lv->h != 0 || lv->top < 1 || lv->ne < 2 ||
+	    t->leaf->load == NULL)
+		return 0;
+	if ((pf->v = calloc(lv->ne, sizeof(*pf->v))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	pthread_mutex_init(&pf->mu, NULL);
+	pthread_cond_init(&pf->cv, NULL);
+	fw_ptree_finder_init(&f, t, &r);
+	for (size_t i = 0; i < lv->ne; i++) {
+		if ((rc = fw_ptree_finder_find(&f, lv->e[i].key, &leaf)) == FW_ENOTFOUND) {
+			rc = 0;
+			break;	/* past the last key: the rest go to the last leaf */
+		}
+		if (rc < 0)
+			break;
+		if (pf->n && fw_oid_cmp(&pf->v[pf->n - 1].oid, &leaf.oid) == 0) {
+			pf->v[pf->n - 1].ne++;
+			continue;
+		}
+		struct pf_slot *s = &pf->v[pf->n++];
+		s->t = t;
+		s->pf = pf;
+		s->oid = leaf.oid;
+		s->e = &lv->e[i];
+		s->ne = 1;
+	}
+	fw_ptree_finder_release(&f);
+	return rc;
+}
+
+static void
+pf_fill(struct prefetch *pf)
+{
+	while (pf->submitted < pf->n && pf->submitted < pf->next + PF_AHEAD) {
+		struct pf_slot *s = &pf->v[pf->submitted++];
+		if (fw_pool_submit(s->t->pool, pf_run, s) < 0)
+			pf_run(s);
+	}
+}
+
+static void
+pf_wait(struct prefetch *pf, struct pf_slot *s)
+{
+	pthread_mutex_lock(&pf->mu);
+	while (!s->done)
+		pthread_cond_wait(&pf->cv, &pf->mu);
+	pthread_mutex_unlock(&pf->mu);
+}
+
+/* The leaf oid, from the prefetch when it is among the next ones. */
+static int
+pf_take(const fw_ptree *t, struct prefetch *pf, const fw_oid *oid, fw_ptree_loaded **out)
+{
+	pf_fill(pf);
+	for (size_t k = pf->next; k < pf->submitted; k++) {
+		struct pf_slot *s = &pf->v[k];
+		if (fw_oid_cmp(&s->oid, oid) != 0)
+			continue;
+		pf->next = k + 1;
+		pf_fill(pf);
+		pf_wait(pf, s);
+		s->taken = 1;
+		if (s->rc < 0)
+			return fw_error_set(s->rc, "%s", s->err);
+		*out = s->l;
+		s->l = NULL;
+		return 0;
+	}
+	return load_any(t, 0, oid, out);
+}
+
+/* Waits for every prefetch and drops what the pass did not take. */
+static void
+pf_release(const fw_ptree *t, struct prefetch *pf)
+{
+	for (size_t k = 0; k < pf->submitted; k++) {
+		pf_wait(pf, &pf->v[k]);
+		unref(t, pf->v[k].l);
+	}
+	if (pf->v) {
+		pthread_mutex_destroy(&pf->mu);
+		pthread_cond_destroy(&pf->cv);
+	}
+	free(pf->v);
+}
+
 /* One level: old nodes at height lv->h merged with lv->e. */
 static int
 pass(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
@@ -597,11 +745,13 @@ pass(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 {
 	struct cursor c;
 	struct chunk ch;
+	struct prefetch pf;
 	size_t i = 0;
 	int rc = 0, more;
 
 	memset(&c, 0, sizeof(c));
 	memset(&ch, 0, sizeof(ch));
+	memset(&pf, 0, sizeof(pf));
 	if (lv->h > lv->top) {
 		/* No old nodes at this height: chunk the edits (all PUTs). */
 		for (; i < lv->ne; i++) {
@@ -623,6 +773,8 @@ pass(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 		goto done;
 	if ((rc = cur_seek(&c, lv->e[0].key)) < 0)
 		goto done;
+	if ((rc = pf_init(t, lv, root, &pf)) < 0)
+		goto done;
 	for (;;) {
 		const fw_ptree_child *node = cur_node(&c);
 		fw_ptree_loaded *old;
@@ -630,7 +782,8 @@ pass(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 		uint32_t j = 0;
 		int is_last;
 
-		if ((rc = load_any(t, lv->h, &node->oid, &old)) < 0)
+		if ((rc = pf.n ? pf_take(t, &pf, &node->oid, &old) :
+		    load_any(t, lv->h, &node->oid, &old)) < 0)
 			goto done;
 		/* Is there a node after this one? Peek by moving the cursor. */
 		more = cur_next(&c);
@@ -703,6 +856,7 @@ pass(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 		}
 	}
 done:
+	pf_release(t, &pf);
 	if (lv->jobs) {
 		int jrc = reap(t, lv->jobs, out, 1);
 		if (rc == 0)

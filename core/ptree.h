@@ -89,6 +89,10 @@ typedef struct fw_ptree_leaf_ops {
 	 * stored, nent). */
 	int (*build)(void *ctx, const fw_ptree_ent *ents, size_t n,
 	    const fw_ptree_edit *edits, fw_ptree_child *out);
+	/* Optional: called on a pool thread right after load, with the edits
+	 * whose keys fall in the leaf, to get ahead what patched_size and build
+	 * will need (several leaves at once: must be thread-safe). */
+	int (*prepare)(void *ctx, const fw_ptree_edit *e, size_t n, fw_ptree_loaded *l);
 } fw_ptree_leaf_ops;
 
 /* Boundary parameters of one kind of node, in bytes. */

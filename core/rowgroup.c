@@ -62,6 +62,9 @@ fw_rg_release(fw_rg *rg)
 		free(rg->cols[i].name);
 		fw_column_release(rg->cols[i].dec);
 		free(rg->cols[i].dec);
+		fw_column_release(rg->cols[i].unv);
+		free(rg->cols[i].unv);
+		free(rg->cols[i].unv_raw);
 	}
 	free(rg->cols);
 	free(rg->keys);
@@ -496,13 +499,85 @@ compare_rows(const fw_column *oc, const fw_ptree_ent *ents, size_t n,
 }
 
 /*
+ * Column k of an old row group decoded without its SHA-256 check, for a
+ * comparison that passes nothing on (half the cost of reading a column is
+ * the hash): the verified column when there is one. A column that does not
+ * decode comes from the checked read, which names what is wrong.
+ */
+static int
+data_rg_unchecked(fw_data_ctx *ctx, fw_rg *rg, size_t k, fw_column **out)
+{
+	pthread_mutex_t *mu = &ctx->decode_mu[((uintptr_t)rg >> 6) % FW_DECODE_LOCKS];
+	fw_rg_col *c = &rg->cols[k];
+	fw_buf b = FW_BUF_INIT;
+	fw_column *own;
+
+	pthread_mutex_lock(mu);
+	if (c->dec || c->unv) {
+		*out = c->dec ? c->dec : c->unv;
+		pthread_mutex_unlock(mu);
+		return 0;
+	}
+	pthread_mutex_unlock(mu);
+	if ((own = calloc(1, sizeof(*own))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	if (fw_obj_get_unverified(ctx->os, &b, &c->oid, "col") < 0 ||
+	    fw_column_decode(own, c->name, c->type, b.data, b.len) < 0 || own->n != rg->n) {
+		fw_column_release(own);
+		free(own);
+		fw_buf_release(&b);
+		return data_rg_column(ctx, rg, c->name, out);
+	}
+	pthread_mutex_lock(mu);
+	if (c->dec == NULL && c->unv == NULL) {
+		c->unv = own;
+		c->unv_len = b.len;
+		c->unv_raw = fw_buf_detach(&b, NULL);
+		own = NULL;
+	}
+	*out = c->dec ? c->dec : c->unv;
+	pthread_mutex_unlock(mu);
+	if (own) {
+		fw_column_release(own);
+		free(own);
+	}
+	fw_buf_release(&b);
+	return 0;
+}
+
+/* Column k checked against its object id (FW_ECORRUPT naming the object
+ * when it does not match); an unchecked decode becomes the verified one. */
+static int
+data_rg_check(fw_data_ctx *ctx, fw_rg *rg, size_t k, fw_column **out)
+{
+	pthread_mutex_t *mu = &ctx->decode_mu[((uintptr_t)rg >> 6) % FW_DECODE_LOCKS];
+	fw_rg_col *c = &rg->cols[k];
+	int rc = 0;
+
+	pthread_mutex_lock(mu);
+	if (c->dec == NULL && c->unv) {
+		/* "object <id> is corrupt: content does not match its id" */
+		if ((rc = fw_obj_check(&c->oid, "col", c->unv_raw, c->unv_len)) == 0) {
+			c->dec = c->unv;
+			c->unv = NULL;
+			free(c->unv_raw);
+			c->unv_raw = NULL;
+		}
+	}
+	*out = c->dec;
+	pthread_mutex_unlock(mu);
+	if (rc < 0 || *out)
+		return rc;
+	return data_rg_column(ctx, rg, c->name, out);
+}
+
+/*
  * Whether an upsert gives a column the values it had. The old column is read
- * without its SHA-256 check (half the cost of reading a big column): when the
- * values are the same, the new row group keeps the old object as it is, so
- * nothing read is passed on, and a damaged object still fails every read of
- * that version. When they differ, the rebuild takes the untouched rows from
- * the old column: the bytes are checked then, and the decoded column is kept
- * for it.
+ * without its SHA-256 check: when the values are the same, the new row group
+ * keeps the old object as it is, so nothing read is passed on, and a damaged
+ * object still fails every read of that version. When they differ, the
+ * rebuild takes the untouched rows from the old column: the bytes are
+ * checked first.
  */
 static int
 same_values(fw_data_ctx *ctx, fw_ptree_loaded *src, const fw_ptree_ent *ents, size_t n,
@@ -510,52 +585,18 @@ same_values(fw_data_ctx *ctx, fw_ptree_loaded *src, const fw_ptree_ent *ents, si
 {
 	fw_rg *rg = src->user;
 	size_t k = fw_rg_find(rg, name);
-	pthread_mutex_t *mu = &ctx->decode_mu[((uintptr_t)rg >> 6) % FW_DECODE_LOCKS];
-	fw_column *oc, *own;
-	fw_buf b = FW_BUF_INIT;
+	fw_column *oc;
 	int same, rc;
 
 	if (k == (size_t)-1)
 		return 0;
-	pthread_mutex_lock(mu);
-	oc = rg->cols[k].dec;
-	pthread_mutex_unlock(mu);
-	if (oc)
-		return compare_rows(oc, ents, n, edits, recs, name, nlen);
-	if ((own = calloc(1, sizeof(*own))) == NULL)
-		return fw_error_set(FW_ENOMEM, "out of memory");
-	if (fw_obj_get_unverified(ctx->os, &b, &rg->cols[k].oid, "col") < 0 ||
-	    fw_column_decode(own, rg->cols[k].name, rg->cols[k].type, b.data, b.len) < 0 ||
-	    own->n != rg->n) {
-		/* the checked read reports what is wrong, naming the object */
-		fw_column_release(own);
-		free(own);
-		fw_buf_release(&b);
-		if ((rc = data_rg_column(ctx, rg, name, &oc)) < 0)
-			return rc;
-		return oc ? compare_rows(oc, ents, n, edits, recs, name, nlen) : 0;
-	}
-	same = compare_rows(own, ents, n, edits, recs, name, nlen);
-	if (!same && (rc = fw_obj_check(&rg->cols[k].oid, "col", b.data, b.len)) < 0) {
-		/* "object <id> is corrupt: content does not match its id" */
-		fw_column_release(own);
-		free(own);
-		fw_buf_release(&b);
+	if ((rc = data_rg_unchecked(ctx, rg, k, &oc)) < 0)
 		return rc;
-	}
-	fw_buf_release(&b);
-	if (!same) {
-		pthread_mutex_lock(mu);
-		if (rg->cols[k].dec == NULL) {
-			rg->cols[k].dec = own;
-			own = NULL;
-		}
-		pthread_mutex_unlock(mu);
-	}
-	if (own) {
-		fw_column_release(own);
-		free(own);
-	}
+	if (oc == NULL)
+		return 0;
+	same = compare_rows(oc, ents, n, edits, recs, name, nlen);
+	if (!same && (rc = data_rg_check(ctx, rg, k, &oc)) < 0)
+		return rc;
 	return same;
 }
 
@@ -563,30 +604,48 @@ same_values(fw_data_ctx *ctx, fw_ptree_loaded *src, const fw_ptree_ent *ents, si
  * The id index keys ids by 8 bytes of their SHA-256, so an edit that lands on
  * a stored row must carry that row's id, or two ids collide: refuse rather
  * than replace another record. Done here, where the old row group is loaded
- * anyway and on the builder threads.
+ * anyway and on the builder threads. The stored ids are compared unchecked
+ * (a patch passes none of them on); a mismatch is checked before it is
+ * reported, so a damaged object is reported as such.
  */
 static int
 check_ids(fw_data_ctx *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edits)
 {
+	fw_ptree_loaded *last = NULL;
+	fw_column *ids = NULL;
+	size_t k = (size_t)-1;
+
 	for (size_t i = 0; i < n; i++) {
 		const char *id;
 		size_t idlen, len;
-		fw_column *ids;
 		int rc;
 
 		if (ents[i].edit < 0 || ents[i].src == NULL || ctx->edit_id == NULL)
 			continue;
 		ctx->edit_id(ctx->arg, edits[ents[i].edit].ref, &id, &idlen);
-		rc = data_rg_column(ctx, ents[i].src->user, "id", &ids);
-		if (rc < 0)
-			return rc;
+		fw_rg *rg = ents[i].src->user;
+		if (ents[i].src != last) {
+			last = ents[i].src;
+			ids = NULL;
+			if ((k = fw_rg_find(rg, "id")) != (size_t)-1 &&
+			    (rc = data_rg_unchecked(ctx, rg, k, &ids)) < 0)
+				return rc;
+		}
 		uint32_t r = ents[i].row;
-		len = ids ? ids->off[r + 1] - ids->off[r] : 0;
-		if (ids == NULL || ids->kind[r] != FW_KIND_STRING || len != idlen ||
-		    memcmp(ids->data + ids->off[r], id, len) != 0)
+		for (int checked = 0;; checked = 1) {
+			len = ids ? ids->off[r + 1] - ids->off[r] : 0;
+			if (ids && ids->kind[r] == FW_KIND_STRING && len == idlen &&
+			    memcmp(ids->data + ids->off[r], id, len) == 0)
+				break;
+			if (!checked && ids) {
+				if ((rc = data_rg_check(ctx, rg, k, &ids)) < 0)
+					return rc;
+				continue;
+			}
 			return fw_error_set(FW_ECONFLICT, "id '%.*s' shares the first 8 bytes of "
 			    "its SHA-256 with id '%.*s' already in the corpus; rename one",
 			    (int)idlen, id, (int)len, ids ? ids->data + ids->off[r] : "");
+		}
 	}
 	return 0;
 }
@@ -678,7 +737,8 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 				if (oldc) {
 					cols[ncols] = *oldc;
 					cols[ncols].name = NULL;
-					cols[ncols].dec = NULL;
+					cols[ncols].dec = cols[ncols].unv = NULL;
+					cols[ncols].unv_raw = NULL;
 					cols[ncols].type = ctx->schema->cols[k].type;
 					cname[ncols] = name;
 					stored += oldc->stored;
@@ -689,17 +749,22 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 			}
 		}
 		fw_column col;
+		fw_ptree_loaded *last = NULL;	/* the old row group of oc */
+		fw_column *oc = NULL;
 		fw_column_init(&col, name, ctx->schema->cols[k].type);
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			const fw_field *f = ents[i].edit >= 0 ? fw_rec_get(&recs[i], name, nlen) : NULL;
 			int from_old = ents[i].src && (ents[i].edit < 0 ||
 			    (edits[ents[i].edit].op == FW_EDIT_PATCH && f == NULL));
 			if (from_old) {
-				fw_column *oc;
 				uint32_t r = ents[i].row;
-				rc = data_rg_column(ctx, ents[i].src->user, name, &oc);
-				if (rc < 0)
-					break;
+				/* Rows of one old row group come in runs: look its
+				 * column up (a lock and a search) once a run. */
+				if (ents[i].src != last) {
+					if ((rc = data_rg_column(ctx, ents[i].src->user, name, &oc)) < 0)
+						break;
+					last = ents[i].src;
+				}
 				if (oc == NULL || oc->kind[r] == FW_KIND_MISSING) {
 					rc = fw_column_append(&col, FW_KIND_MISSING, NULL, 0);
 				} else {
@@ -796,8 +861,33 @@ done:
 	return rc;
 }
 
+/* Ahead of the pass (on the pool): the old columns the patches of this row
+ * group set, which patched_size and the rebuild read. */
+static int
+data_prepare(void *ctxp, const fw_ptree_edit *e, size_t n, fw_ptree_loaded *l)
+{
+	fw_data_ctx *ctx = ctxp;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		fw_rec rec = { 0 };
+		if (e[i].op != FW_EDIT_PATCH)
+			continue;
+		if ((rc = ctx->edit_record(ctx->arg, e[i].ref, &rec)) < 0)
+			break;
+		for (size_t k = 0; k < rec.n && rc == 0; k++) {
+			char name[1100];
+			fw_column *c;
+			snprintf(name, sizeof(name), "%.*s", (int)rec.f[k].namelen, rec.f[k].name);
+			rc = data_rg_column(ctx, l->user, name, &c);
+		}
+		fw_rec_free(&rec);
+	}
+	return rc;
+}
+
 static const fw_ptree_leaf_ops data_leaf_ops = {
-	data_load, data_unload, data_patched_size, data_build,
+	data_load, data_unload, data_patched_size, data_build, data_prepare,
 };
 
 /*

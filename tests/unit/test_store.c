@@ -34,6 +34,7 @@ struct collect {
 	int nleaves;
 	char msgs[256][FW_OID_HEXSZ + 1];
 	char reward[256][FW_OID_HEXSZ + 1];
+	char ids[256][FW_OID_HEXSZ + 1];
 };
 
 static int
@@ -51,6 +52,8 @@ leaf_cb(void *arg, const fw_ptree_child *leaf)
 			fw_oid_tohex(c->msgs[c->nleaves], &rg.cols[k].oid);
 		if (strcmp(rg.cols[k].name, "reward") == 0)
 			fw_oid_tohex(c->reward[c->nleaves], &rg.cols[k].oid);
+		if (strcmp(rg.cols[k].name, "id") == 0)
+			fw_oid_tohex(c->ids[c->nleaves], &rg.cols[k].oid);
 	}
 	c->nleaves++;
 	fw_rg_release(&rg);
@@ -242,6 +245,32 @@ test_store_threads_same(void)
 	CHECK_OK(fw_commit_read(s, &cb, NULL, &rb, NULL));
 	CHECK(fw_oid_cmp(&ra.data.top.oid, &rb.data.top.oid) == 0);
 	CHECK_INT(r4.objects_written, 0);
+	CHECK(ra.data.height >= 1);
+
+	/* A spread patch, committed without a pool (FW_THREADS=1) and with
+	 * one (leaves loaded ahead on it, core/ptree.c): the same tree. */
+	snprintf(file, sizeof(file), "%s/p.jsonl", dir);
+	f = fopen(file, "w");
+	for (int i = 0; i < 30000; i += 97)
+		fprintf(f, "{\"id\":\"u%d\",\"z\":\"patched %d\",\"new\":[%d]}\n", i, i, i);
+	fclose(f);
+	fw_stage_opts p1 = { .format = FW_FORMAT_JSONL, .threads = 1, .patch = 1 };
+	const char *names[] = { "one", "four" }, *threads[] = { "1", "4" };
+	fw_roots pr[2];
+	for (int k = 0; k < 2; k++) {
+		fw_rev rv;
+		git_oid cv;
+		setenv("FW_THREADS", threads[k], 1);
+		CHECK_OK(fw_stage_add(s, &sr, names[k], files, 1, &p1));
+		CHECK_OK(fw_commit(s, &r1, names[k], &co));
+		CHECK_INT(r1.patched, 310);
+		CHECK_OK(fw_rev_resolve(s, &rv, names[k]));
+		git_oid_fromstr(&cv, rv.commit);
+		CHECK_OK(fw_commit_read(s, &cv, NULL, &pr[k], NULL));
+	}
+	unsetenv("FW_THREADS");
+	CHECK(fw_oid_cmp(&pr[0].data.top.oid, &pr[1].data.top.oid) == 0);
+	CHECK(fw_oid_cmp(&pr[0].data.top.oid, &ra.data.top.oid) != 0);
 	fw_store_close(s);
 }
 
@@ -290,32 +319,18 @@ pack_entry(const char *dir, const fw_oid *id, char *pack, size_t packsz, long *o
 	return found;
 }
 
-/*
- * An upsert compares the old columns it may keep without their SHA-256 check
- * (core/rowgroup.c, same_values). Put a valid frame of other content (one
- * untouched row changed) where the messages column is stored: a reward-only
- * upsert keeps the object, whose next read fails; an upsert that changes
- * messages must check the object before it copies the untouched rows, and
- * fails naming it rather than commit the other content.
- */
-void
-test_store_upsert_checks(void)
+/* Puts a valid frame of other content where column object x is stored:
+ * its content with the first find replaced by repl (as long), compressed
+ * at the level that makes it smallest and padded with a skippable frame to
+ * the old length. */
+static void
+damage_column(const char *dir, const fw_oid *x, const char *find, const char *repl)
 {
-	const char *dir = t_tmpdir();
-	char file[512], pack[4400], hex[FW_OID_HEXSZ + 1];
-	fw_store *s;
-	fw_commit_result r0, r1;
-	struct collect c;
-	fw_oid x;
+	char pack[4400];
 	long off = 0;
 	size_t len = 0;
 
-	s = new_store(dir, 200, &r0);
-	collect(s, "c", &c);
-	CHECK_INT(c.nleaves, 1);
-	CHECK_OK(fw_oid_fromhex(&x, c.msgs[0]));
-	CHECK(pack_entry(dir, &x, pack, sizeof(pack), &off, &len));
-
+	CHECK(pack_entry(dir, x, pack, sizeof(pack), &off, &len));
 	/* The frame: "FWO1", u8 3, "col", one zstd frame. */
 	char *frame = malloc(len), *content = NULL, *z = NULL;
 	FILE *f = fopen(pack, "r+b");
@@ -324,14 +339,20 @@ test_store_upsert_checks(void)
 	CHECK(clen != ZSTD_CONTENTSIZE_ERROR && clen != ZSTD_CONTENTSIZE_UNKNOWN);
 	content = malloc(clen + 1);
 	CHECK(ZSTD_decompress(content, clen, frame + 8, len - 8) == clen);
-	char *last = memmem(content, clen, "task 199", 8);
-	CHECK(last != NULL);
-	if (last)
-		last[7] = '8';
-	/* the other content at level 19, then a skippable frame to the old length */
-	size_t zcap = ZSTD_compressBound(clen);
+	char *at = memmem(content, clen, find, strlen(find));
+	CHECK(at != NULL);
+	if (at)
+		memcpy(at, repl, strlen(repl));
+	size_t zcap = ZSTD_compressBound(clen), zn = (size_t)-1;
 	z = malloc(zcap);
-	size_t zn = ZSTD_compress(z, zcap, content, clen, 19);
+	for (int level = 1; level <= 19; level++) {	/* the smallest frame */
+		size_t n = ZSTD_compress(z, zcap, content, clen, level);
+		if (!ZSTD_isError(n) && (ZSTD_isError(zn) || n < zn))
+			zn = n;
+	}
+	for (int level = 1; level <= 19; level++)
+		if (ZSTD_compress(z, zcap, content, clen, level) == zn)
+			break;
 	CHECK_MSG(!ZSTD_isError(zn) && zn + 8 <= len - 8, "frame %zu, room %zu", zn, len - 16);
 	if (!ZSTD_isError(zn) && zn + 8 <= len - 8) {
 		size_t pad = len - 8 - zn - 8;
@@ -347,6 +368,32 @@ test_store_upsert_checks(void)
 	free(frame);
 	free(content);
 	free(z);
+}
+
+/*
+ * An upsert compares the old columns it may keep without their SHA-256 check
+ * (core/rowgroup.c, same_values). Put a valid frame of other content (one
+ * untouched row changed) where the messages column is stored: a reward-only
+ * upsert keeps the object, whose next read fails; an upsert that changes
+ * messages must check the object before it copies the untouched rows, and
+ * fails naming it rather than commit the other content.
+ */
+void
+test_store_upsert_checks(void)
+{
+	const char *dir = t_tmpdir();
+	char file[512], hex[FW_OID_HEXSZ + 1];
+	fw_store *s;
+	fw_commit_result r0, r1;
+	struct collect c;
+	fw_oid x;
+	FILE *f;
+
+	s = new_store(dir, 200, &r0);
+	collect(s, "c", &c);
+	CHECK_INT(c.nleaves, 1);
+	CHECK_OK(fw_oid_fromhex(&x, c.msgs[0]));
+	damage_column(dir, &x, "task 199", "task 198");
 	fw_store_close(s);
 	CHECK_OK(fw_store_open(&s, dir));
 	fw_oid_tohex(hex, &x);
@@ -367,6 +414,58 @@ test_store_upsert_checks(void)
 	    "\"messages\":[{\"role\":\"user\",\"content\":\"new\"}]}\n");
 	fclose(f);
 	fw_stage_opts o = { .format = FW_FORMAT_JSONL, .threads = 1 };
+	fw_stage_result sr;
+	fw_commit_opts co = { .message = "t" };
+	const char *files[] = { file };
+	CHECK_OK(fw_stage_add(s, &sr, "c", files, 1, &o));
+	CHECK_INT(fw_commit(s, &r1, "c", &co), FW_ECORRUPT);
+	CHECK_MSG(strstr(fw_error_last(), hex) != NULL &&
+	    strstr(fw_error_last(), "does not match its id") != NULL, "%s", fw_error_last());
+	unsetenv("FW_NOW");
+	fw_store_close(s);
+}
+
+/*
+ * A patch compares the staged id with the stored one without the id
+ * column's SHA-256 check (core/rowgroup.c, check_ids). Put a valid frame
+ * with one id changed where the id column is stored: a patch of an intact
+ * id commits (the id column is kept as it is, and still fails to read); a
+ * patch of the changed id reports the damaged object, not a collision.
+ */
+void
+test_store_patch_id_checks(void)
+{
+	const char *dir = t_tmpdir();
+	char file[512], hex[FW_OID_HEXSZ + 1];
+	fw_store *s;
+	fw_commit_result r0, r1;
+	struct collect c;
+	fw_oid x;
+	FILE *f;
+
+	s = new_store(dir, 200, &r0);
+	collect(s, "c", &c);
+	CHECK_INT(c.nleaves, 1);
+	CHECK_OK(fw_oid_fromhex(&x, c.ids[0]));
+	fw_store_close(s);
+	damage_column(dir, &x, "run/5", "run/6");
+	CHECK_OK(fw_store_open(&s, dir));
+	fw_oid_tohex(hex, &x);
+
+	snprintf(file, sizeof(file), "%s/p.jsonl", dir);
+	f = fopen(file, "w");
+	fprintf(f, "{\"id\":\"run/7\",\"reward\":5}\n");
+	fclose(f);
+	add_commit(s, "c", file, 1, &r1);
+	CHECK_INT(r1.patched, 1);
+	fw_buf b = FW_BUF_INIT;
+	CHECK_INT(fw_obj_get(fw_store_objects(s), &b, &x, "col"), FW_ECORRUPT);
+	fw_buf_release(&b);
+
+	f = fopen(file, "w");
+	fprintf(f, "{\"id\":\"run/5\",\"reward\":5}\n");
+	fclose(f);
+	fw_stage_opts o = { .format = FW_FORMAT_JSONL, .patch = 1, .threads = 1 };
 	fw_stage_result sr;
 	fw_commit_opts co = { .message = "t" };
 	const char *files[] = { file };
