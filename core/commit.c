@@ -544,6 +544,9 @@ fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid, fw_ro
 	fw_data_ctx_init_locks(&dctx);
 	fw_data_tree_init(&dt, s->os, &dctx);
 	fw_index_tree_init(&it, s->os, NULL);
+	/* The index's 2 KiB leaves are built on this thread: on the pool (an
+	 * append of 1,000 ids rewrites ~900 of them) the jobs cost more than
+	 * they took off it. */
 	if (fw_pool_default_threads() > 1 &&
 	    fw_pool_new(&pool, 0, 2 * fw_pool_default_threads()) == 0)
 		dt.pool = pool;

@@ -132,6 +132,8 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if ((rc = fw_buf_grow(&b, 11 + n * 16)) < 0)
+		return rc;
 	fw_buf_addc(&b, IXL_VERSION);
 	fw_buf_add_varint(&b, n);
 	for (size_t i = 0; i < n; i++)
