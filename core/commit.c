@@ -320,6 +320,60 @@ edit_chunk(void *arg, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *e
 	return 1;
 }
 
+/*
+ * Sorts the ops by (id hash, arrival): a stable radix sort of (hash, index)
+ * pairs on the hash, then one move of the ops. The ops arrive in order, so
+ * stability keeps arrival order within a hash. qsort with op_cmp took 0.4 s
+ * of a million-record commit; small batches keep it.
+ */
+static int
+sort_ops(struct commit_ctx *c)
+{
+	struct kv { uint64_t hash, idx; } *a, *b;
+	struct op *moved;
+	size_t n = c->nops;
+
+	if (n < 2)
+		return 0;
+	if (n < 4096) {
+		qsort(c->ops, n, sizeof(*c->ops), op_cmp);
+		return 0;
+	}
+	a = malloc(n * sizeof(*a));
+	b = malloc(n * sizeof(*b));
+	moved = malloc(n * sizeof(*moved));
+	if (!a || !b || !moved) {
+		free(a);
+		free(b);
+		free(moved);
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].hash = c->ops[i].hash;
+		a[i].idx = i;
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t count[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[((a[i].hash >> shift) & 0xff) + 1]++;
+		for (int d = 0; d < 256; d++)
+			count[d + 1] += count[d];
+		for (size_t i = 0; i < n; i++)
+			b[count[(a[i].hash >> shift) & 0xff]++] = a[i];
+		struct kv *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		moved[i] = c->ops[a[i].idx];
+	free(c->ops);
+	c->ops = moved;
+	c->capops = n;
+	free(a);
+	free(b);
+	return 0;
+}
+
 /* Reads an op's fields into a record (fields point into rec->mem). */
 static int
 load_op(struct commit_ctx *c, const struct op *o, fw_buf *raw, fw_field **f, size_t *nf,
@@ -523,6 +577,47 @@ ptedit_cmp(const void *a, const void *b)
 }
 
 /*
+ * Puts the data edits in row-key order. A new id's key is its batch's start
+ * plus its place in the batch, after every key the corpus holds: the new
+ * ids come last, in arrival order, which a pass over the ops by arrival
+ * gives without comparing keys (a qsort of a million edits by key was half
+ * of a million-record commit). Edits of stored rows are sorted.
+ */
+static int
+order_edits(struct commit_ctx *c, fw_ptree_edit *e, size_t n)
+{
+	fw_ptree_edit *tmp;
+	int32_t *at;
+	size_t nold = 0, w;
+
+	if (n < 2)
+		return 0;
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL ||
+	    (at = malloc(c->nops * sizeof(*at))) == NULL) {
+		free(tmp);
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < c->nops; i++)
+		at[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct group *g = &c->groups[e[i].ref];
+		if (g->exists)
+			tmp[nold++] = e[i];
+		else
+			at[c->ops[g->base].seq] = (int32_t)i;
+	}
+	qsort(tmp, nold, sizeof(*tmp), ptedit_cmp);
+	w = nold;
+	for (size_t s = 0; s < c->nops; s++)
+		if (at[s] >= 0)
+			tmp[w++] = e[at[s]];
+	memcpy(e, tmp, n * sizeof(*e));
+	free(tmp);
+	free(at);
+	return 0;
+}
+
+/*
  * Rewrites the data tree and the index of a version with edits, writes the
  * commit, makes the objects durable and moves the branch with compare-and-
  * swap from a->head. Shared by fw_commit and fw_merge.
@@ -651,8 +746,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 			goto done;
 	}
 	phase("scan", &t0);
-	if (c.nops > 1)
-		qsort(c.ops, c.nops, sizeof(*c.ops), op_cmp);
+	if ((rc = sort_ops(&c)) < 0)
+		goto done;
 	/* One group per id. */
 	if ((c.groups = calloc(c.nops + 1, sizeof(*c.groups))) == NULL) {
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
@@ -779,8 +874,8 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 			ie->ref = (int64_t)g->time;
 		}
 	}
-	if (nd > 1)
-		qsort(dedits, nd, sizeof(*dedits), ptedit_cmp);
+	if ((rc = order_edits(&c, dedits, nd)) < 0)
+		goto done;
 	phase("sort, look up", &t0);
 	if ((rc = verify_ids(&c, &roots, dedits, nd)) < 0)
 		goto done;

@@ -901,6 +901,10 @@ fw_ptree_apply(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
 	*out = *root;
 	if (nedits == 0)
 		return 0;
+	/* The passes rely on it; callers sort without comparing keys. */
+	for (size_t i = 1; i < nedits; i++)
+		if (kcmp(t, edits[i - 1].key, edits[i].key) >= 0)
+			return fw_error_set(FW_EINVALID, "internal error: tree edits out of order");
 	lv.h = 0;
 	lv.top = root->empty ? -1 : root->height;
 	lv.e = edits;

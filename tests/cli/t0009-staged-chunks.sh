@@ -27,6 +27,8 @@ i=0
 while [ $i -lt 20000 ]; do printf '{"id":"r%d","reward":7}\n' $i; i=$((i + 311)); done >patch.jsonl
 head -n 3000 a.jsonl >dup.jsonl
 cat a.jsonl >>dup.jsonl
+# the same ids again, later in the batch, with another reward: those win
+{ cat a.jsonl; sed -n '1~7s/"reward":[^,]*/"reward":99/p' a.jsonl; } >later.jsonl
 
 # scenario NAME STEPS: runs the shell STEPS in a new store for each mode and
 # expects the same head commit and records.
@@ -64,6 +66,9 @@ scenario patch-rm '"$FW" add c ../a.jsonl && "$FW" add c --patch ../patch.jsonl 
     "$FW" rm c r5 r6 r19999 && "$FW" commit c -m p'
 scenario duplicates '"$FW" add c ../dup.jsonl && "$FW" commit c -m dup'
 expect_eq "duplicates: each id once" "$(cd s-0 && "$FW" show c --json | jq .records)" 20000
+scenario later-wins '"$FW" add c ../later.jsonl && "$FW" commit c -m later'
+expect_eq "later-wins: the later record of an id is the one kept" \
+    "$(cd s-0 && "$FW" cat c --id r0 --id r7 --id r14 --id r1 | jq -c .reward | tr '\n' ' ')" "99 99 99 1.5 "
 scenario pinned-then-append '"$FW" add c ../b.jsonl && "$FW" commit c -m b &&
     "$FW" add c ../a.jsonl && "$FW" commit c -m a'
 
