@@ -10,11 +10,15 @@ struct job {
 	void *arg;
 };
 
+/* Jobs submitted first may go past cap by this many (the ring holds cap +
+ * FIRST_EXTRA). */
+#define FIRST_EXTRA 64
+
 struct fw_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t can_take, can_put, idle;
 	struct job *q;
-	int cap, head, len, running, stop, nthreads;
+	int cap, size, head, len, running, stop, nthreads;
 	pthread_t *threads;
 };
 
@@ -39,7 +43,7 @@ worker(void *arg)
 		if (p->len == 0 && p->stop)
 			break;
 		struct job j = p->q[p->head];
-		p->head = (p->head + 1) % p->cap;
+		p->head = (p->head + 1) % p->size;
 		p->len--;
 		p->running++;
 		pthread_cond_signal(&p->can_put);
@@ -65,7 +69,7 @@ fw_pool_new(fw_pool **out, int nthreads, int max_queue)
 	if (max_queue < 1)
 		max_queue = 1;
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->q = calloc((size_t)max_queue, sizeof(*p->q))) == NULL ||
+	    (p->q = calloc((size_t)max_queue + FIRST_EXTRA, sizeof(*p->q))) == NULL ||
 	    (p->threads = calloc((size_t)nthreads, sizeof(*p->threads))) == NULL) {
 		if (p)
 			free(p->q);
@@ -73,6 +77,7 @@ fw_pool_new(fw_pool **out, int nthreads, int max_queue)
 		return fw_error_set(FW_ENOMEM, "out of memory");
 	}
 	p->cap = max_queue;
+	p->size = max_queue + FIRST_EXTRA;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->can_take, NULL);
 	pthread_cond_init(&p->can_put, NULL);
@@ -94,9 +99,23 @@ int
 fw_pool_submit(fw_pool *p, void (*fn)(void *), void *arg)
 {
 	pthread_mutex_lock(&p->mu);
-	while (p->len == p->cap)
+	while (p->len >= p->cap)
 		pthread_cond_wait(&p->can_put, &p->mu);
-	p->q[(p->head + p->len) % p->cap] = (struct job){ fn, arg };
+	p->q[(p->head + p->len) % p->size] = (struct job){ fn, arg };
+	p->len++;
+	pthread_cond_signal(&p->can_take);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+int
+fw_pool_submit_first(fw_pool *p, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->len >= p->size)
+		pthread_cond_wait(&p->can_put, &p->mu);
+	p->head = (p->head + p->size - 1) % p->size;
+	p->q[p->head] = (struct job){ fn, arg };
 	p->len++;
 	pthread_cond_signal(&p->can_take);
 	pthread_mutex_unlock(&p->mu);

@@ -10,6 +10,9 @@ int fw_pool_new(fw_pool **out, int nthreads, int max_queue);
 void fw_pool_free(fw_pool *p);
 /* Queues fn(arg); blocks while max_queue jobs wait. */
 int fw_pool_submit(fw_pool *p, void (*fn)(void *arg), void *arg);
+/* Queues fn(arg) ahead of every waiting job (what the submitter will wait
+ * for soon); may go past max_queue by 64 before it blocks. */
+int fw_pool_submit_first(fw_pool *p, void (*fn)(void *arg), void *arg);
 /* Waits until every submitted job has run. */
 void fw_pool_wait(fw_pool *p);
 int fw_pool_threads(const fw_pool *p);

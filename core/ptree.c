@@ -685,9 +685,16 @@ pf_init(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 static void
 pf_fill(struct prefetch *pf)
 {
-	while (pf->submitted < pf->n && pf->submitted < pf->next + PF_AHEAD) {
-		struct pf_slot *s = &pf->v[pf->submitted++];
-		if (fw_pool_submit(s->t->pool, pf_run, s) < 0)
+	size_t from = pf->submitted;
+
+	while (pf->submitted < pf->n && pf->submitted < pf->next + PF_AHEAD)
+		pf->submitted++;
+	/* Ahead of queued builds (the pass waits for these, and the builds
+	 * wait for the pass), the nearest leaf first: each goes to the head
+	 * of the queue, so the farthest goes in first. */
+	for (size_t k = pf->submitted; k > from; k--) {
+		struct pf_slot *s = &pf->v[k - 1];
+		if (fw_pool_submit_first(s->t->pool, pf_run, s) < 0)
 			pf_run(s);
 	}
 }
