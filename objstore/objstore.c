@@ -18,11 +18,26 @@
 
 #define FRAME_MAGIC "FWO1"
 
+/* fw_objstore_cache: verified contents of one type, by id (open
+ * addressing on the id's first bytes, which are uniform). */
+struct cached {
+	fw_oid id;
+	char *data;		/* NULL: empty slot */
+	size_t len;
+};
+
+#define CACHE_OBJ_MAX ((size_t)16 << 10)
+
 struct fw_objstore {
 	const fw_objstore_backend *ops;
 	void *be;
 	int level;		/* zstd level of new objects */
 	_Atomic uint64_t put_new, put_new_bytes, put_new_raw, put_dedup, gets, get_bytes;
+	pthread_mutex_t cmu;
+	char ctype[33];
+	struct cached *ctab;
+	size_t ccap, cn, cbytes, cmax;
+	_Atomic uint64_t chits;
 };
 
 void
@@ -179,8 +194,101 @@ fw_objstore_new(fw_objstore **out, const fw_objstore_backend *ops, void *be)
 	os->ops = ops;
 	os->be = be;
 	os->level = FW_OBJ_LEVEL_DEFAULT;
+	pthread_mutex_init(&os->cmu, NULL);
 	*out = os;
 	return 0;
+}
+
+static void
+cache_clear(fw_objstore *os)
+{
+	for (size_t i = 0; i < os->ccap; i++)
+		free(os->ctab[i].data);
+	free(os->ctab);
+	os->ctab = NULL;
+	os->ccap = os->cn = os->cbytes = os->cmax = 0;
+	os->ctype[0] = '\0';
+}
+
+void
+fw_objstore_cache(fw_objstore *os, const char *type, size_t max)
+{
+	pthread_mutex_lock(&os->cmu);
+	cache_clear(os);
+	if (max > 0 && type && strlen(type) < sizeof(os->ctype)) {
+		snprintf(os->ctype, sizeof(os->ctype), "%s", type);
+		os->cmax = max;
+	}
+	pthread_mutex_unlock(&os->cmu);
+}
+
+uint64_t
+fw_objstore_cache_hits(fw_objstore *os)
+{
+	return os->chits;
+}
+
+static size_t
+cache_slot(const fw_objstore *os, const fw_oid *id)
+{
+	uint64_t h;
+	size_t i;
+
+	memcpy(&h, id->id, 8);
+	for (i = (size_t)h & (os->ccap - 1); os->ctab[i].data &&
+	    memcmp(os->ctab[i].id.id, id->id, 32) != 0; i = (i + 1) & (os->ccap - 1))
+		;
+	return i;
+}
+
+/* 1 and out filled when id is cached; called for verified reads of the
+ * cached type only. */
+static int
+cache_get(fw_objstore *os, const fw_oid *id, fw_buf *out)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&os->cmu);
+	if (os->cn > 0) {
+		struct cached *c = &os->ctab[cache_slot(os, id)];
+		if (c->data && (rc = fw_buf_add(out, c->data, c->len)) == 0) {
+			rc = 1;
+			os->chits++;
+		}
+	}
+	pthread_mutex_unlock(&os->cmu);
+	return rc;
+}
+
+static void
+cache_put(fw_objstore *os, const fw_oid *id, const char *data, size_t len)
+{
+	pthread_mutex_lock(&os->cmu);
+	if (os->cmax == 0 || len > CACHE_OBJ_MAX || os->cbytes + len > os->cmax)
+		goto done;
+	if (2 * (os->cn + 1) > os->ccap) {
+		size_t cap = os->ccap ? os->ccap * 2 : 1024;
+		struct cached *old = os->ctab, *n = calloc(cap, sizeof(*n));
+		size_t ocap = os->ccap;
+		if (n == NULL)
+			goto done;
+		os->ctab = n;
+		os->ccap = cap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].data)
+				os->ctab[cache_slot(os, &old[i].id)] = old[i];
+		free(old);
+	}
+	struct cached *c = &os->ctab[cache_slot(os, id)];
+	if (c->data || (c->data = malloc(len + 1)) == NULL)
+		goto done;
+	memcpy(c->data, data, len);
+	c->id = *id;
+	c->len = len;
+	os->cn++;
+	os->cbytes += len;
+done:
+	pthread_mutex_unlock(&os->cmu);
 }
 
 void
@@ -195,6 +303,8 @@ fw_objstore_free(fw_objstore *os)
 	if (os == NULL)
 		return;
 	os->ops->close(os->be);
+	cache_clear(os);
+	pthread_mutex_destroy(&os->cmu);
 	free(os);
 }
 
@@ -287,9 +397,11 @@ get(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type, int verify
 	struct tls *t;
 	unsigned long long size;
 	size_t tlen = strlen(type), zn;
-	int rc;
+	int rc, cacheable = os->cmax && strcmp(type, os->ctype) == 0;
 
 	fw_buf_reset(out);
+	if (cacheable && (rc = cache_get(os, id, out)) != 0)
+		return rc < 0 ? rc : 0;
 	if ((rc = os->ops->get(os->be, id, &raw)) < 0)
 		goto done;
 	if (raw.len < 5 || memcmp(raw.data, FRAME_MAGIC, 4) != 0) {
@@ -323,6 +435,8 @@ get(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type, int verify
 	out->data[zn] = '\0';
 	if (verify && (rc = fw_obj_check(id, type, out->data, out->len)) < 0)
 		goto done;
+	if (cacheable && verify)
+		cache_put(os, id, out->data, out->len);
 	os->gets++;
 	os->get_bytes += zn;
 done:

@@ -89,6 +89,13 @@ void fw_objstore_free(fw_objstore *os);
  * level. */
 #define FW_OBJ_LEVEL_DEFAULT 2
 void fw_objstore_set_level(fw_objstore *os, int level);
+/* Keeps the verified contents of objects of type read (those of at most 16
+ * KiB, up to max bytes in all), so that a second read of one costs a copy:
+ * a commit looks index leaves up and then rewrites the same leaves. max 0
+ * drops the cache. Not to be called while other threads read. */
+void fw_objstore_cache(fw_objstore *os, const char *type, size_t max);
+/* Reads the cache answered. */
+uint64_t fw_objstore_cache_hits(fw_objstore *os);
 
 /* Stores an object unless present; *out gets its id and *stored (when not
  * NULL) its stored size. Returns 1 when written, 0 when it was already there,
