@@ -610,7 +610,7 @@ struct pf_slot {
 	size_t ne;
 	fw_ptree_loaded *l;
 	int rc, done, taken;
-	char err[1024];
+	char *err;		/* the message of a failed load */
 };
 
 struct prefetch {
@@ -618,6 +618,7 @@ struct prefetch {
 	size_t n, next, submitted;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	int inited;
 };
 
 static void
@@ -633,7 +634,7 @@ pf_run(void *arg)
 		s->l = NULL;
 	}
 	if (rc < 0)
-		snprintf(s->err, sizeof(s->err), "%s", fw_error_last());
+		s->err = strdup(fw_error_last());
 	pthread_mutex_lock(&s->pf->mu);
 	s->rc = rc;
 	s->done = 1;
@@ -649,16 +650,16 @@ pf_init(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 	fw_ptree_root r = { .top = *root, .height = lv->top, .empty = 0 };
 	fw_ptree_finder f;
 	fw_ptree_child leaf;
+	size_t cap = 0;
 	int rc = 0;
 
 	memset(pf, 0, sizeof(*pf));
 	if (t->pool == NULL || lv->h != 0 || lv->top < 1 || lv->ne < 2 ||
 	    t->leaf->load == NULL)
 		return 0;
-	if ((pf->v = calloc(lv->ne, sizeof(*pf->v))) == NULL)
-		return fw_error_set(FW_ENOMEM, "out of memory");
 	pthread_mutex_init(&pf->mu, NULL);
 	pthread_cond_init(&pf->cv, NULL);
+	pf->inited = 1;
 	fw_ptree_finder_init(&f, t, &r);
 	for (size_t i = 0; i < lv->ne; i++) {
 		if ((rc = fw_ptree_finder_find(&f, lv->e[i].key, &leaf)) == FW_ENOTFOUND) {
@@ -671,7 +672,18 @@ pf_init(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 			pf->v[pf->n - 1].ne++;
 			continue;
 		}
+		if (pf->n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct pf_slot *nv = realloc(pf->v, nc * sizeof(*nv));
+			if (nv == NULL) {
+				rc = fw_error_set(FW_ENOMEM, "out of memory");
+				break;
+			}
+			pf->v = nv;
+			cap = nc;
+		}
 		struct pf_slot *s = &pf->v[pf->n++];
+		memset(s, 0, sizeof(*s));
 		s->t = t;
 		s->pf = pf;
 		s->oid = leaf.oid;
@@ -722,7 +734,7 @@ pf_take(const fw_ptree *t, struct prefetch *pf, const fw_oid *oid, fw_ptree_load
 		pf_wait(pf, s);
 		s->taken = 1;
 		if (s->rc < 0)
-			return fw_error_set(s->rc, "%s", s->err);
+			return fw_error_set(s->rc, "%s", s->err ? s->err : "out of memory");
 		*out = s->l;
 		s->l = NULL;
 		return 0;
@@ -738,7 +750,9 @@ pf_release(const fw_ptree *t, struct prefetch *pf)
 		pf_wait(pf, &pf->v[k]);
 		unref(t, pf->v[k].l);
 	}
-	if (pf->v) {
+	for (size_t k = 0; k < pf->n; k++)
+		free(pf->v[k].err);
+	if (pf->inited) {
 		pthread_mutex_destroy(&pf->mu);
 		pthread_cond_destroy(&pf->cv);
 	}

@@ -168,7 +168,9 @@ struct add_ctx {
 	 * order as they finish. */
 	fw_objstore *os;
 	uint64_t chunk_min;
-	int chunked;
+	int chunking;		/* puts may be chunked (not --patch, not "off") */
+	int chunked;		/* this batch is */
+	int threads;
 	fw_buf pend;
 	fw_ptree shape;		/* the data tree's, for fw_ptree_boundary */
 	fw_buf cur;
@@ -178,7 +180,6 @@ struct add_ctx {
 	pthread_cond_t cv;
 	struct chunk_job *ring[CHUNKS_IN_FLIGHT];
 	size_t head, n;
-	fw_buf idscratch;
 };
 
 /* Staged bytes start their way to the disk every WRITEBACK_STEP, so that
@@ -567,13 +568,16 @@ add_sink(void *arg, const char *bytes, size_t len, size_t nrecords)
 	int rc;
 
 	c->records += nrecords;
-	if (c->pool == NULL)
+	if (!c->chunking)
 		return seg_write(c, bytes, len);
 	if (!c->chunked) {
 		if ((rc = fw_buf_add(&c->pend, bytes, len)) < 0)
 			return rc;
 		if (c->pend.len < c->chunk_min)
 			return 0;
+		if ((rc = fw_pool_new(&c->pool, c->threads, CHUNKS_IN_FLIGHT)) < 0)
+			return rc;
+		fw_data_tree_init(&c->shape, NULL, NULL);
 		c->chunked = 1;
 		rc = chunk_feed(c, c->pend.data, c->pend.len);
 		fw_buf_release(&c->pend);
@@ -588,7 +592,7 @@ add_finish(struct add_ctx *c)
 {
 	int rc;
 
-	if (c->pool == NULL)
+	if (!c->chunking)
 		return 0;
 	if (!c->chunked)
 		return seg_write(c, c->pend.data, c->pend.len);
@@ -739,6 +743,8 @@ fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
 	fw_schema schema = { 0 };
 	int rc;
 
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv, NULL);
 	memset(res, 0, sizeof(*res));
 	if ((rc = branch_schema(s, corpus, &branch, &schema)) < 0)
 		goto done;
@@ -751,15 +757,10 @@ fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
 	c.f = w.f;
 	c.path = w.tmp;
 	c.os = s->os;
-	pthread_mutex_init(&c.mu, NULL);
-	pthread_cond_init(&c.cv, NULL);
+	c.threads = o->threads;
 	if (!o->patch && (rc = chunk_min(&c.chunk_min)) < 0)
 		goto done;
-	if (!o->patch && c.chunk_min != UINT64_MAX) {
-		fw_data_tree_init(&c.shape, NULL, NULL);
-		if ((rc = fw_pool_new(&c.pool, o->threads, CHUNKS_IN_FLIGHT)) < 0)
-			goto done;
-	}
+	c.chunking = !o->patch && c.chunk_min != UINT64_MAX;
 	for (size_t i = 0; i < nfiles; i++) {
 		fw_import_opts io = { .format = o->format, .threads = o->threads,
 		    .map = add_map, .map_text = add_map_text, .sink = add_sink,
