@@ -18,7 +18,8 @@ cmd_add(int argc, char **argv)
 	const struct fw_opt opts[] = {
 		{ 'f', "format", FW_OPT_STR, "F", "auto, jsonl, tau-bench, swe-agent or hh-rlhf", &format },
 		{ 0, "patch", FW_OPT_FLAG, NULL, "each record sets fields of an existing id", &patch },
-		{ 'j', "threads", FW_OPT_INT, "N", "parsing threads (default: all cores)", &threads },
+		{ 'j', "threads", FW_OPT_INT, "N",
+		    "threads that parse and build columns (default: all cores)", &threads },
 		{ 0, "json", FW_OPT_FLAG, NULL, "print the result as JSON", &json },
 		FW_OPT_TABLE_END,
 	};

@@ -78,9 +78,9 @@ test_chunk_roundtrip(void)
 	/* One REF per row: id and record size. */
 	{
 		fw_rd r;
-		uint8_t op;
-		uint64_t len, idlen, size;
-		const void *p, *id;
+		uint8_t op = 0;
+		uint64_t len = 0, idlen = 0, size = 0;
+		const void *p = NULL, *id = NULL;
 		const char *want[] = { "a", "bb", "c" };
 		uint64_t sizes[] = { 2 + 1 + 2 + 6 + 4 + 2 + 4 + 5 + 2, 4 + 2 + 2 + 2 + 2 + 2,
 		    2 + 1 + 2 + 4 + 7 + 2 + 6 + 0 + 2 };
@@ -102,9 +102,9 @@ test_chunk_roundtrip(void)
 	CHECK_INT((uint8_t)enc.data[0], FW_OP_CHUNK);
 	{
 		fw_rd r;
-		uint8_t op;
-		uint64_t len;
-		const void *p;
+		uint8_t op = 0;
+		uint64_t len = 0;
+		const void *p = "";
 		fw_rd_init(&r, enc.data, enc.len);
 		CHECK(fw_rd_u8(&r, &op) == 0 && fw_rd_varint(&r, &len) == 0 &&
 		    fw_rd_bytes(&r, &p, len) == 0);
