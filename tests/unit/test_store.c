@@ -370,6 +370,44 @@ damage_column(const char *dir, const fw_oid *x, const char *find, const char *re
 	free(z);
 }
 
+/* A store of 200 records in one row group whose column col (messages or
+ * id) is damaged as damage_column does; *x is that column's object. */
+static fw_store *
+damaged_store(const char *dir, const char *col, const char *find, const char *repl,
+    fw_oid *x)
+{
+	fw_commit_result r0;
+	struct collect c;
+	fw_store *s = new_store(dir, 200, &r0);
+
+	collect(s, "c", &c);
+	CHECK_INT(c.nleaves, 1);
+	CHECK_OK(fw_oid_fromhex(x, strcmp(col, "id") == 0 ? c.ids[0] : c.msgs[0]));
+	fw_store_close(s);
+	damage_column(dir, x, find, repl);
+	s = NULL;
+	CHECK_OK(fw_store_open(&s, dir));
+	return s;
+}
+
+/* Staging file (a patch or not) and committing fails on the damaged object
+ * hex, naming it. */
+static void
+commit_refused(fw_store *s, const char *file, int patch, const char *hex)
+{
+	fw_stage_opts o = { .format = FW_FORMAT_JSONL, .patch = patch, .threads = 1 };
+	fw_stage_result sr;
+	fw_commit_result r;
+	fw_commit_opts co = { .message = "t" };
+	const char *files[] = { file };
+
+	CHECK_OK(fw_stage_add(s, &sr, "c", files, 1, &o));
+	CHECK_INT(fw_commit(s, &r, "c", &co), FW_ECORRUPT);
+	CHECK_MSG(strstr(fw_error_last(), hex) != NULL &&
+	    strstr(fw_error_last(), "does not match its id") != NULL, "%s", fw_error_last());
+	unsetenv("FW_NOW");
+}
+
 /*
  * An upsert compares the old columns it may keep without their SHA-256 check
  * (core/rowgroup.c, same_values). Put a valid frame of other content (one
@@ -383,19 +421,11 @@ test_store_upsert_checks(void)
 {
 	const char *dir = t_tmpdir();
 	char file[512], hex[FW_OID_HEXSZ + 1];
-	fw_store *s;
-	fw_commit_result r0, r1;
-	struct collect c;
+	fw_commit_result r1;
 	fw_oid x;
 	FILE *f;
+	fw_store *s = damaged_store(dir, "messages", "task 199", "task 198", &x);
 
-	s = new_store(dir, 200, &r0);
-	collect(s, "c", &c);
-	CHECK_INT(c.nleaves, 1);
-	CHECK_OK(fw_oid_fromhex(&x, c.msgs[0]));
-	damage_column(dir, &x, "task 199", "task 198");
-	fw_store_close(s);
-	CHECK_OK(fw_store_open(&s, dir));
 	fw_oid_tohex(hex, &x);
 
 	/* reward only: the damaged object is kept, and reading it fails */
@@ -413,15 +443,7 @@ test_store_upsert_checks(void)
 	fprintf(f, "{\"id\":\"run/0\",\"source\":\"test\",\"reward\":1,"
 	    "\"messages\":[{\"role\":\"user\",\"content\":\"new\"}]}\n");
 	fclose(f);
-	fw_stage_opts o = { .format = FW_FORMAT_JSONL, .threads = 1 };
-	fw_stage_result sr;
-	fw_commit_opts co = { .message = "t" };
-	const char *files[] = { file };
-	CHECK_OK(fw_stage_add(s, &sr, "c", files, 1, &o));
-	CHECK_INT(fw_commit(s, &r1, "c", &co), FW_ECORRUPT);
-	CHECK_MSG(strstr(fw_error_last(), hex) != NULL &&
-	    strstr(fw_error_last(), "does not match its id") != NULL, "%s", fw_error_last());
-	unsetenv("FW_NOW");
+	commit_refused(s, file, 0, hex);
 	fw_store_close(s);
 }
 
@@ -437,19 +459,11 @@ test_store_patch_id_checks(void)
 {
 	const char *dir = t_tmpdir();
 	char file[512], hex[FW_OID_HEXSZ + 1];
-	fw_store *s;
-	fw_commit_result r0, r1;
-	struct collect c;
+	fw_commit_result r1;
 	fw_oid x;
 	FILE *f;
+	fw_store *s = damaged_store(dir, "id", "run/5", "run/6", &x);
 
-	s = new_store(dir, 200, &r0);
-	collect(s, "c", &c);
-	CHECK_INT(c.nleaves, 1);
-	CHECK_OK(fw_oid_fromhex(&x, c.ids[0]));
-	fw_store_close(s);
-	damage_column(dir, &x, "run/5", "run/6");
-	CHECK_OK(fw_store_open(&s, dir));
 	fw_oid_tohex(hex, &x);
 
 	snprintf(file, sizeof(file), "%s/p.jsonl", dir);
@@ -465,15 +479,7 @@ test_store_patch_id_checks(void)
 	f = fopen(file, "w");
 	fprintf(f, "{\"id\":\"run/5\",\"reward\":5}\n");
 	fclose(f);
-	fw_stage_opts o = { .format = FW_FORMAT_JSONL, .patch = 1, .threads = 1 };
-	fw_stage_result sr;
-	fw_commit_opts co = { .message = "t" };
-	const char *files[] = { file };
-	CHECK_OK(fw_stage_add(s, &sr, "c", files, 1, &o));
-	CHECK_INT(fw_commit(s, &r1, "c", &co), FW_ECORRUPT);
-	CHECK_MSG(strstr(fw_error_last(), hex) != NULL &&
-	    strstr(fw_error_last(), "does not match its id") != NULL, "%s", fw_error_last());
-	unsetenv("FW_NOW");
+	commit_refused(s, file, 1, hex);
 	fw_store_close(s);
 }
 
