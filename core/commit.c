@@ -136,6 +136,10 @@ schema_extend(struct commit_ctx *c, const char *name, size_t len)
 
 	if (fw_schema_find(&c->schema, name, len) >= 0)
 		return 0;
+	/* fw add refuses these; a batch staged by an older fw may hold one */
+	if (len > FW_FIELD_NAME_MAX)
+		return fw_error_set(FW_EINVALID, "staged field name of %zu bytes (\"%.40s...\"): "
+		    "a column name is at most %d bytes", len, name, FW_FIELD_NAME_MAX);
 	if (c->schema.strict)
 		return fw_error_set(FW_EINVALID, "staged field \"%.*s\" is not in the strict schema",
 		    (int)len, name);

@@ -148,6 +148,9 @@ typedef struct fw_field {
 	uint32_t len;
 } fw_field;
 
+/* The longest field (column) name, in bytes: what schema.yaml accepts. */
+#define FW_FIELD_NAME_MAX 256
+
 /* Encodes one staged op (the bytes a segment holds for it). */
 int fw_op_encode(fw_buf *out, int op, const char *id, size_t idlen,
     const fw_field *fields, size_t nfields);

@@ -17,7 +17,7 @@
 #include <yaml.h>
 
 #define MAX_COLUMNS 4096
-#define MAX_NAME 256
+#define MAX_NAME FW_FIELD_NAME_MAX
 
 static const char default_yaml[] =
     "# fw corpus schema: one record is one trajectory.\n"

@@ -218,6 +218,12 @@ add_fields(struct add_ctx *c, const char *id, size_t idlen, const fw_field *fiel
 {
 	for (size_t i = 0; i < n; i++) {
 		const fw_field *f = &fields[i];
+		/* Every field becomes a column, and schema.yaml takes names of at
+		 * most FW_FIELD_NAME_MAX bytes: a longer one used to be staged and
+		 * then written into a schema no later command could read. */
+		if (f->namelen > FW_FIELD_NAME_MAX)
+			return fw_error_set(FW_EINVALID, "a field name of %u bytes (\"%.40s...\"): "
+			    "at most %d", (unsigned)f->namelen, f->name, FW_FIELD_NAME_MAX);
 		int col = fw_schema_find(c->schema, f->name, f->namelen);
 		if (c->schema->strict && col < 0)
 			return fw_error_set(FW_EINVALID, "\"%.*s\" is not in the schema (strict)",

@@ -66,6 +66,19 @@ CASES
 awk 'BEGIN { printf "{\"id\":\"a\",\"x\":"; for (i = 0; i < 100000; i++) printf "["; for (i = 0; i < 100000; i++) printf "]"; print "}" }' >deep.jsonl
 expect_fail "100,000-deep nesting" 1 "deep.jsonl:1.*nested deeper" "$FW" add c deep.jsonl --format jsonl
 
+# a field name longer than schema.yaml takes (256 bytes), inline and in a
+# staged chunk: refused at add (it used to stage, and its commit wrote a
+# schema no later command could read)
+awk 'BEGIN { k = sprintf("%0257d", 0); printf "{\"id\":\"a\"}\n{\"id\":\"b\",\"%s\":1}\n", k }' >long-name.jsonl
+expect_fail "257-byte field name" 1 "long-name.jsonl:2.*field name of 257 bytes" "$FW" add c long-name.jsonl
+expect_fail "257-byte field name, chunked" 1 "long-name.jsonl:2.*field name of 257 bytes" \
+    env FW_STAGE_CHUNK_MIN=0 "$FW" add c long-name.jsonl
+expect_eq "long field name: nothing staged" "$(ls .fw/stage/c 2>/dev/null | wc -l)" 0
+mkdir n256 && (cd n256 && "$FW" init >/dev/null && "$FW" corpus create c >/dev/null)
+awk 'BEGIN { k = sprintf("%0256d", 0); printf "{\"id\":\"a\",\"%s\":1}\n", k }' >n256/in.jsonl
+check "a 256-byte field name is staged, committed and read" sh -c \
+    "cd n256 && '$FW' add c in.jsonl && '$FW' commit c -m long && '$FW' cat c --id a | grep -q 0000 && '$FW' show c >/dev/null"
+
 # several files: all or nothing
 printf '{"id":"ok1"}\n' >good.jsonl
 expect_fail "a bad second file stages nothing" 1 "invalid-json.jsonl:2" "$FW" add c good.jsonl invalid-json.jsonl --format jsonl

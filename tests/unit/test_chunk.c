@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Three puts: row 1 lacks "reward", row 2 adds "late" and a null. */
 static void
@@ -433,4 +434,50 @@ test_objstore_cache(void)
 	fw_buf_release(&out);
 	free(blob);
 	fw_objstore_free(os);
+}
+
+/* A staged field name longer than schema.yaml takes (a batch staged by an
+ * fw before fw add refused them) fails the commit, which writes nothing,
+ * instead of committing a schema no later command could read. */
+void
+test_commit_refuses_long_name(void)
+{
+	const char *dir = t_tmpdir();
+	char path[4400], name[300];
+	fw_store *s = NULL;
+	fw_buf seg = FW_BUF_INIT;
+	fw_commit_result r;
+	fw_commit_opts co = { .message = "t" };
+	fw_rev before, after;
+
+	CHECK_OK(fw_store_init(dir));
+	CHECK_OK(fw_store_open(&s, dir));
+	CHECK_OK(fw_corpus_create(s, "c", NULL));
+	CHECK_OK(fw_rev_resolve(s, &before, "c"));
+	memset(name, 'n', sizeof(name));
+	fw_field f[] = {
+		{ "id", 2, FW_KIND_STRING, "a", 1 },
+		{ name, sizeof(name), FW_KIND_NUMBER, "1", 1 },
+	};
+	fw_buf_adds(&seg, "FWSEG1\n");
+	fw_buf_add_varint(&seg, 4);
+	fw_buf_adds(&seg, "main");
+	fw_buf_add_u64(&seg, 1);
+	CHECK_OK(fw_op_encode(&seg, FW_OP_PUT, "a", 1, f, 2));
+	snprintf(path, sizeof(path), "%s/.fw/stage", dir);
+	mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%s/.fw/stage/c", dir);
+	mkdir(path, 0777);
+	snprintf(path, sizeof(path), "%s/.fw/stage/c/seg-00000000000000000001-1-0.fws", dir);
+	FILE *fp = fopen(path, "wb");
+	CHECK(fp && fwrite(seg.data, 1, seg.len, fp) == seg.len);
+	if (fp)
+		fclose(fp);
+	CHECK_INT(fw_commit(s, &r, "c", &co), FW_EINVALID);
+	CHECK_MSG(strstr(fw_error_last(), "field name of 300 bytes") != NULL, "%s",
+	    fw_error_last());
+	CHECK_OK(fw_rev_resolve(s, &after, "c"));
+	CHECK_STR(after.commit, before.commit);
+	fw_buf_release(&seg);
+	fw_store_close(s);
 }
