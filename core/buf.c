@@ -116,6 +116,19 @@ fw_buf_add_varint(fw_buf *b, uint64_t v)
 	unsigned char x[10];
 	int n = 0;
 
+	/* Room for the longest varint and the NUL: written in place (row
+	 * sizes are a varint a row, and the copy through x was most of it). */
+	if (b->data && b->len + 11 <= b->cap) {
+		unsigned char *q = (unsigned char *)b->data + b->len;
+		while (v >= 0x80) {
+			*q++ = (unsigned char)(v | 0x80);
+			v >>= 7;
+		}
+		*q++ = (unsigned char)v;
+		b->len = (size_t)(q - (unsigned char *)b->data);
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	do {
 		x[n] = v & 0x7f;
 		v >>= 7;

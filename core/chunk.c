@@ -79,7 +79,7 @@ fw_chunk_build(fw_objstore *os, const fw_schema *schema, const char *ops, size_t
 	uint8_t *set = NULL;
 	size_t capset = 0;
 	uint32_t rows = 0;
-	fw_buf b = FW_BUF_INIT, body = FW_BUF_INIT;
+	fw_buf body = FW_BUF_INIT;
 	fw_rd r;
 	int rc = 0;
 
@@ -145,12 +145,8 @@ fw_chunk_build(fw_objstore *os, const fw_schema *schema, const char *ops, size_t
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 	for (size_t k = 0; k < ncols && rc == 0; k++) {
 		fw_rg_col *c = &out->cols[k];
-		fw_column_stats(&cols[k], &c->st);
-		fw_buf_reset(&b);
-		if ((rc = fw_column_encode(&cols[k], &b)) < 0 ||
-		    (rc = fw_obj_put(os, &c->oid, &c->stored, "col", b.data, b.len)) < 0)
+		if ((rc = fw_column_put(os, &cols[k], c)) < 0)
 			break;
-		rc = 0;		/* fw_obj_put says whether the object is new */
 		c->type = cols[k].type;
 		c->name = cols[k].name;
 		cols[k].name = NULL;
@@ -162,7 +158,6 @@ fw_chunk_build(fw_objstore *os, const fw_schema *schema, const char *ops, size_t
 	free(cols);
 	free(set);
 	free(f);
-	fw_buf_release(&b);
 	fw_buf_release(&body);
 	if (rc < 0)
 		fw_chunk_release(out);

@@ -204,6 +204,10 @@ typedef struct fw_rg {
 int fw_rg_col_encode(fw_buf *b, const char *name, const fw_rg_col *c);
 int fw_rg_col_decode(fw_rd *r, fw_rg_col *c);
 
+/* Puts column c as a "col" object: out's oid, stored size and statistics
+ * (what a row group header lists for it). */
+int fw_column_put(fw_objstore *os, const fw_column *c, fw_rg_col *out);
+
 /* Loads a row group's header (and with keys set, its keys and sizes). */
 int fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys);
 void fw_rg_release(fw_rg *rg);

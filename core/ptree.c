@@ -609,7 +609,7 @@ struct pf_slot {
 	const fw_ptree_edit *e;	/* the edits that fall in the leaf */
 	size_t ne;
 	fw_ptree_loaded *l;
-	int rc, done, taken;
+	int rc, done;
 	char *err;		/* the message of a failed load */
 };
 
@@ -732,7 +732,6 @@ pf_take(const fw_ptree *t, struct prefetch *pf, const fw_oid *oid, fw_ptree_load
 		pf->next = k + 1;
 		pf_fill(pf);
 		pf_wait(pf, s);
-		s->taken = 1;
 		if (s->rc < 0)
 			return fw_error_set(s->rc, "%s", s->err ? s->err : "out of memory");
 		*out = s->l;

@@ -457,20 +457,24 @@ done:
 	return rc;
 }
 
-static int
-put_column(fw_data_ctx *ctx, const fw_column *c, fw_rg_col *out)
+int
+fw_column_put(fw_objstore *os, const fw_column *c, fw_rg_col *out)
 {
 	fw_buf b = FW_BUF_INIT;
 	int rc;
 
 	fw_column_stats(c, &out->st);
-	if ((rc = fw_column_encode(c, &b)) < 0)
-		goto done;
-	rc = fw_obj_put(ctx->os, &out->oid, &out->stored, "col", b.data, b.len);
-	ctx->columns_written++;
-done:
+	if ((rc = fw_column_encode(c, &b)) == 0)
+		rc = fw_obj_put(os, &out->oid, &out->stored, "col", b.data, b.len);
 	fw_buf_release(&b);
 	return rc < 0 ? rc : 0;
+}
+
+static int
+put_column(fw_data_ctx *ctx, const fw_column *c, fw_rg_col *out)
+{
+	ctx->columns_written++;
+	return fw_column_put(ctx->os, c, out);
 }
 
 /* 1 when every edited row keeps its old value of the column, 0 when one
@@ -827,22 +831,11 @@ keys:;
 		soid = ((fw_rg *)whole->user)->sizes_oid;
 		sstored = ((fw_rg *)whole->user)->sizes_stored;
 	} else {
-		/* varints written in place: fw_buf_add_varint per row was 4%
-		 * of a relabel's commit */
 		fw_buf_reset(&b);
-		if ((rc = fw_buf_grow(&b, n * 5)) < 0)
+		if ((rc = fw_buf_grow(&b, n * 5 + 11)) < 0)
 			goto done;
-		unsigned char *q = (unsigned char *)b.data;
-		for (size_t i = 0; i < n; i++) {
-			uint32_t v = ents[i].size;
-			while (v >= 0x80) {
-				*q++ = (unsigned char)(v | 0x80);
-				v >>= 7;
-			}
-			*q++ = (unsigned char)v;
-		}
-		b.len = (size_t)(q - (unsigned char *)b.data);
-		b.data[b.len] = '\0';
+		for (size_t i = 0; i < n; i++)
+			fw_buf_add_varint(&b, ents[i].size);
 		if ((rc = fw_obj_put(ctx->os, &soid, &sstored, "rs", b.data, b.len)) < 0)
 			goto done;
 	}

@@ -1,4 +1,5 @@
 #include "harness.h"
+#include <string.h>
 #include "fw/buf.h"
 #include "fw/error.h"
 
@@ -22,6 +23,23 @@ test_buf_varint(void)
 	}
 	uint64_t v;
 	CHECK_INT(fw_rd_varint(&r, &v), FW_ECORRUPT);
+	/* With room (written in place) and without (through a copy): the same
+	 * bytes, NUL-terminated. */
+	fw_buf one = FW_BUF_INIT, all = FW_BUF_INIT;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		fw_buf x = FW_BUF_INIT;
+		CHECK_OK(fw_buf_add_varint(&x, vals[i]));	/* empty: the copy */
+		fw_buf_add(&one, x.data, x.len);
+		fw_buf_release(&x);
+	}
+	CHECK_OK(fw_buf_grow(&all, 200));
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		CHECK_OK(fw_buf_add_varint(&all, vals[i]));	/* room: in place */
+	CHECK(all.len == one.len && memcmp(all.data, one.data, one.len) == 0);
+	CHECK(all.data[all.len] == '\0');
+	CHECK(b.len == one.len && memcmp(b.data, one.data, one.len) == 0);
+	fw_buf_release(&one);
+	fw_buf_release(&all);
 	fw_buf_release(&b);
 }
 
