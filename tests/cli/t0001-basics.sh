@@ -136,4 +136,13 @@ printf '{"id":"o5","n":-5}\n' >order3.jsonl
 "$FW" add order order3.jsonl >/dev/null && "$FW" commit order -m upsert >/dev/null
 expect_eq "an upsert keeps its record's place" \
     "$("$FW" cat order | jq -r .n | grep -n -- -5)" "$(awk '/"o5"/ { print NR ":-5" }' order1.jsonl)"
+
+# fw does not make libgit2 parse the system's CA bundle at start (core/store.c):
+# with a libgit2 built on mbedTLS, its calls to load certificates bind to fw
+if ldd "$FW" | grep -q libmbedx509; then
+	expect_eq "libgit2's certificate loading binds to fw's stubs" \
+	    "$(LD_DEBUG=bindings "$FW" corpus list 2>&1 >/dev/null |
+	    grep "libgit2.*normal symbol .mbedtls_x509_crt_parse_\(file\|path\)" |
+	    grep -c "to $FW ")" 2
+fi
 finish
