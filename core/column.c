@@ -255,10 +255,15 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 			rc = fw_error_set(FW_ECORRUPT, "bad value kind %u", c->kind[i]);
 			goto bad;
 		}
-		if (has_payload(c->kind[i]) && (rc = fw_rd_varint(&r, &l)) < 0)
-			goto bad;
+		if (has_payload(c->kind[i])) {
+			/* most lengths fit one byte: read those in place */
+			if (r.p < r.end && *r.p < 0x80)
+				l = *r.p++;
+			else if ((rc = fw_rd_varint(&r, &l)) < 0)
+				goto bad;
+		}
 		total += l;
-		if (total > UINT32_MAX || total > fw_rd_left(&r)) {
+		if (total > UINT32_MAX || total > (uint64_t)(r.end - r.p)) {
 			rc = fw_error_set(FW_ECORRUPT, "column payload lengths overrun");
 			goto bad;
 		}
