@@ -457,10 +457,15 @@ cmd_diff(int argc, char **argv)
 	}
 	if (rc == 0 && o.stat)
 		rc = print_stat(&o, s, &a, &b);
-	if (getenv("FW_VERBOSE"))
-		fprintf(stderr, "fw: diff: %llu row groups read, %llu subtrees and %llu columns skipped\n",
+	if (getenv("FW_VERBOSE")) {
+		fw_objstore_counters oc;
+		fw_objstore_counters_get(fw_store_objects(s), &oc);
+		fprintf(stderr, "fw: diff: %llu row groups read, %llu subtrees and %llu columns skipped; "
+		    "%llu objects read (%llu bytes uncompressed)\n",
 		    (unsigned long long)dopts.groups_read, (unsigned long long)dopts.subtrees_skipped,
-		    (unsigned long long)dopts.columns_skipped);
+		    (unsigned long long)dopts.columns_skipped, (unsigned long long)oc.gets,
+		    (unsigned long long)oc.get_bytes);
+	}
 	end_pager();
 	for (size_t k = 0; k < o.ncc; k++)
 		free((char *)o.cc[k].name);
