@@ -931,6 +931,14 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 	fw_objstore_counters_get(s->os, &after);
 	res->objects_written = after.put_new - before.put_new;
 	res->bytes_written = after.put_new_bytes - before.put_new_bytes;
+	if (getenv("FW_VERBOSE"))
+		fprintf(stderr, "fw: commit: %llu objects read (%llu bytes uncompressed), "
+		    "%llu written (%llu bytes uncompressed, %llu stored)\n",
+		    (unsigned long long)(after.gets - before.gets),
+		    (unsigned long long)(after.get_bytes - before.get_bytes),
+		    (unsigned long long)res->objects_written,
+		    (unsigned long long)(after.put_new_raw - before.put_new_raw),
+		    (unsigned long long)res->bytes_written);
 	rc = 0;
 done:
 	fw_objstore_cache(s->os, NULL, 0);
