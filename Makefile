@@ -109,6 +109,7 @@ UNIT_SRC := \
 	tests/unit/test_ptree.c \
 	tests/unit/test_store.c \
 	tests/unit/test_chunk.c \
+	tests/unit/test_pool.c \
 	tests/unit/test_import.c \
 	tests/unit/test_filter.c \
 	tests/unit/test_tokenizer.c \
