@@ -44,12 +44,13 @@ cmd_gc(int argc, char **argv)
 	if (fw_gc(cmd_store(), &o, &r, &reachable) < 0)
 		return fw_fail();
 	printf("%s%llu objects, %llu reachable; %s %llu unreachable objects (%llu packs "
-	    "rewritten, %llu removed, %llu loose), %llu leftover files; %llu bytes %s; "
-	    "%llu unreachable objects kept as younger than the grace period\n",
+	    "rewritten, %llu removed, %llu merged into one, %llu loose), %llu leftover files; "
+	    "%llu bytes %s; %llu unreachable objects kept as younger than the grace period\n",
 	    dry ? "dry run: " : "", (unsigned long long)r.objects,
 	    (unsigned long long)reachable, dry ? "would remove" : "removed",
 	    (unsigned long long)r.objects_freed, (unsigned long long)r.packs_rewritten,
-	    (unsigned long long)r.packs_removed, (unsigned long long)r.loose_removed,
+	    (unsigned long long)r.packs_removed, (unsigned long long)r.packs_merged,
+	    (unsigned long long)r.loose_removed,
 	    (unsigned long long)r.tmp_removed, (unsigned long long)r.bytes_freed,
 	    dry ? "would be freed" : "freed", (unsigned long long)r.objects_young);
 	if (o.expire_before > 0)

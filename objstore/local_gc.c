@@ -52,16 +52,53 @@ unlink_synced(const char *path, const char *dir, const char *what)
 	return 0;
 }
 
+/* An object a rewritten pack takes: its entry in the old pack's index. */
+struct take {
+	const unsigned char *e;
+	const struct pack *pk;
+};
+
 static int
-repack(struct local *l, const struct pack *pk, const uint8_t *kept, uint32_t nkept)
+take_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct take *)a)->e, ((const struct take *)b)->e, 32);
+}
+
+/*
+ * Writes one pack of the objects kept[p][i] of packs pks[0..npk), in id
+ * order, each once (after a killed gc an object may be in two packs), and
+ * makes it durable as a flush does; its name (pack-<hex>) goes to name.
+ * The same objects always give the same pack, so a gc run again after a
+ * kill ends at the store an uninterrupted one makes.
+ */
+static int
+repack(struct local *l, const struct pack *const *pks, uint8_t *const *kept, size_t npk,
+    char *name, size_t namesz)
 {
 	static unsigned seq;
 	char tpath[4096], itmp[4200], ppath[4096], ipath[4096], hex[FW_OID_HEXSZ + 1];
 	unsigned char *idx = NULL, *frame = NULL;
-	size_t sz = 8 + 4 + (size_t)nkept * IDX_ENTRY + 32, fcap = 0;
+	struct take *t = NULL;
+	size_t nt = 0, cap = 0, sz, fcap = 0;
 	uint64_t off = 8;
 	int fd = -1, ifd = -1, rc = 0;
 
+	for (size_t p = 0; p < npk; p++)
+		cap += pks[p]->n;
+	if ((t = malloc((cap + 1) * sizeof(*t))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	for (size_t p = 0; p < npk; p++)
+		for (uint32_t i = 0; i < pks[p]->n; i++)
+			if (kept[p][i])
+				t[nt++] = (struct take){ pks[p]->entries + (size_t)i * IDX_ENTRY, pks[p] };
+	if (npk > 1)
+		qsort(t, nt, sizeof(*t), take_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < nt; i++)
+		if (w == 0 || memcmp(t[w - 1].e, t[i].e, 32) != 0)
+			t[w++] = t[i];
+	nt = w;
+	sz = 8 + 4 + nt * IDX_ENTRY + 32;
 	snprintf(tpath, sizeof(tpath), "%s/.tmp-gc-%d-%u.pack", l->packdir, (int)getpid(), seq++);
 	snprintf(itmp, sizeof(itmp), "%s.idx", tpath);
 	if ((idx = malloc(sz)) == NULL) {
@@ -75,13 +112,11 @@ repack(struct local *l, const struct pack *pk, const uint8_t *kept, uint32_t nke
 	if (fw_local_write_all(fd, PACK_MAGIC, 8) < 0)
 		goto write_error;
 	memcpy(idx, IDX_MAGIC, 8);
-	wr32(idx + 8, nkept);
-	for (uint32_t i = 0, k = 0; i < pk->n; i++) {
-		const unsigned char *e = pk->entries + (size_t)i * IDX_ENTRY;
+	wr32(idx + 8, (uint32_t)nt);
+	for (size_t k = 0; k < nt; k++) {
+		const unsigned char *e = t[k].e;
 		uint32_t len = rd32(e + 40);
 		unsigned char *ne;
-		if (!kept[i])
-			continue;
 		if (len > fcap) {
 			unsigned char *nf = realloc(frame, len);
 			if (nf == NULL) {
@@ -91,7 +126,7 @@ repack(struct local *l, const struct pack *pk, const uint8_t *kept, uint32_t nke
 			frame = nf;
 			fcap = len;
 		}
-		if (fw_local_pread_all(pk->fd, frame, len, rd64(e + 32)) < 0) {
+		if (fw_local_pread_all(t[k].pk->fd, frame, len, rd64(e + 32)) < 0) {
 			fw_oid_tohex(hex, (const fw_oid *)(const void *)e);
 			rc = fw_error_set(FW_ECORRUPT, "object %s is corrupt: its pack is cut short",
 			    hex);
@@ -99,8 +134,7 @@ repack(struct local *l, const struct pack *pk, const uint8_t *kept, uint32_t nke
 		}
 		if (fw_local_write_all(fd, frame, len) < 0)
 			goto write_error;
-		/* a subset of a sorted index stays sorted */
-		ne = idx + 12 + (size_t)k++ * IDX_ENTRY;
+		ne = idx + 12 + k * IDX_ENTRY;
 		memcpy(ne, e, 32);
 		wr64(ne + 32, off);
 		wr32(ne + 40, len);
@@ -108,6 +142,7 @@ repack(struct local *l, const struct pack *pk, const uint8_t *kept, uint32_t nke
 	}
 	fw_sha256(idx + sz - 32, idx, sz - 32);
 	fw_oid_tohex(hex, (const fw_oid *)(const void *)(idx + sz - 32));
+	snprintf(name, namesz, "pack-%s", hex);
 	if ((ifd = open(itmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444)) < 0) {
 		rc = fw_error_errno("cannot create %s", itmp);
 		goto done;
@@ -143,71 +178,187 @@ done:
 	}
 	free(idx);
 	free(frame);
+	free(t);
 	return rc;
 }
+
+/* Removes a pack: the index first, as a pack without one is never read. */
+static int
+remove_pack(struct local *l, const struct pack *pk)
+{
+	char path[4096];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s.idx", l->packdir, pk->name);
+	rc = unlink_synced(path, l->packdir, "gc old index removed");
+	snprintf(path, sizeof(path), "%s/%s.pack", l->packdir, pk->name);
+	if (rc == 0)
+		rc = unlink_synced(path, l->packdir, "gc old pack removed");
+	return rc;
+}
+
+/*
+ * Packs below this size are merged into one. Every commit writes a pack,
+ * and a read looks an object up in every pack's index (and each command
+ * opens them all): 300 one-commit packs made every command 7 ms slower
+ * here. A merged pack that grows past the limit is left alone after that,
+ * so gc does not copy the bulk of a store again and again.
+ */
+#define SMALL_PACK ((uint64_t)16 << 20)
+
+/* SMALL_PACK, or FW_GC_PACK_MERGE_MAX bytes (0: merge none) */
+static uint64_t
+small_pack(void)
+{
+	const char *env = getenv("FW_GC_PACK_MERGE_MAX");
+	char *end;
+	unsigned long long v;
+
+	if (env == NULL || *env == '\0')
+		return SMALL_PACK;
+	v = strtoull(env, &end, 10);
+	return *end == '\0' ? (uint64_t)v : SMALL_PACK;
+}
+
+struct pinfo {
+	uint8_t *kept;
+	uint32_t nkept;
+	uint64_t psize, isize;
+	int ok;			/* both files there, older than the grace period */
+	int merge;
+};
 
 static int
 collect_packs(struct local *l, int (*keep)(void *arg, const fw_oid *id), void *arg,
     int64_t grace, int dry_run, fw_objstore_gc_result *res)
 {
-	char path[4096];
+	char path[4096], name[128];
+	struct pinfo *pi = calloc(l->npacks + 1, sizeof(*pi));
+	const struct pack **mp = calloc(l->npacks + 1, sizeof(*mp));
+	uint8_t **mk = calloc(l->npacks + 1, sizeof(*mk));
+	size_t nmerge = 0;
+	uint64_t msize = 0, mkept = 0, small = small_pack();
 	int rc = 0;
 
+	if (pi == NULL || mp == NULL || mk == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
 	for (size_t i = 0; rc == 0 && i < l->npacks; i++) {
 		const struct pack *pk = &l->packs[i];
-		uint64_t psize = 0, isize = 0, newsize = 8 + 4 + 32 + 8;
 		time_t pt = 0, it = 0;
-		uint32_t nkept = 0;
-		uint8_t *kept = calloc(pk->n + 1, 1);
+		int r1, r2 = 0;
 
-		if (kept == NULL)
-			return fw_error_set(FW_ENOMEM, "out of memory");
+		if ((pi[i].kept = calloc(pk->n + 1, 1)) == NULL) {
+			rc = fw_error_set(FW_ENOMEM, "out of memory");
+			break;
+		}
 		for (uint32_t k = 0; k < pk->n; k++) {
-			const unsigned char *e = pk->entries + (size_t)k * IDX_ENTRY;
 			fw_oid id;
-			memcpy(id.id, e, 32);
+			memcpy(id.id, pk->entries + (size_t)k * IDX_ENTRY, 32);
 			res->objects++;
-			if ((kept[k] = keep(arg, &id) != 0)) {
-				nkept++;
-				newsize += IDX_ENTRY + rd32(e + 40);
-			}
+			if ((pi[i].kept[k] = keep(arg, &id) != 0))
+				pi[i].nkept++;
 		}
 		snprintf(path, sizeof(path), "%s/%s.pack", l->packdir, pk->name);
-		if ((rc = file_info(path, &psize, &pt)) >= 0) {
+		if ((r1 = rc = file_info(path, &pi[i].psize, &pt)) > 0) {
 			snprintf(path, sizeof(path), "%s/%s.idx", l->packdir, pk->name);
-			rc = file_info(path, &isize, &it);
+			r2 = rc = file_info(path, &pi[i].isize, &it);
 		}
-		if (rc < 0 || nkept == pk->n || rc == 0) {
-			free(kept);
-			rc = rc < 0 ? rc : 0;
-			continue;
-		}
+		if (rc < 0)
+			break;
 		rc = 0;
+		if (r1 <= 0 || r2 <= 0)
+			continue;	/* gone meanwhile */
 		if (!old_enough(pt > it ? pt : it, grace)) {
-			res->objects_young += pk->n - nkept;
-			free(kept);
+			res->objects_young += pk->n - pi[i].nkept;
 			continue;
 		}
-		res->objects_freed += pk->n - nkept;
-		if (nkept == 0) {
-			res->packs_removed++;
-			res->bytes_freed += psize + isize;
-		} else {
-			res->packs_rewritten++;
-			res->bytes_freed += psize + isize > newsize ? psize + isize - newsize : 0;
-		}
-		if (!dry_run && nkept > 0)
-			rc = repack(l, pk, kept, nkept);
-		free(kept);
-		if (rc == 0 && !dry_run) {
-			/* the index first: a pack without one is never read */
-			snprintf(path, sizeof(path), "%s/%s.idx", l->packdir, pk->name);
-			rc = unlink_synced(path, l->packdir, "gc old index removed");
-			snprintf(path, sizeof(path), "%s/%s.pack", l->packdir, pk->name);
-			if (rc == 0)
-				rc = unlink_synced(path, l->packdir, "gc old pack removed");
+		pi[i].ok = 1;
+		if (pi[i].psize < small) {
+			pi[i].merge = 1;
+			nmerge++;
 		}
 	}
+	if (rc < 0)
+		goto done;
+	if (nmerge < 2)		/* one small pack alone is handled as any other */
+		for (size_t i = 0; i < l->npacks; i++)
+			pi[i].merge = 0;
+	/* the small packs, merged into one */
+	nmerge = 0;
+	for (size_t i = 0; i < l->npacks; i++)
+		if (pi[i].merge) {
+			mp[nmerge] = &l->packs[i];
+			mk[nmerge++] = pi[i].kept;
+			msize += pi[i].psize + pi[i].isize;
+			mkept += pi[i].nkept;
+			res->objects_freed += l->packs[i].n - pi[i].nkept;
+		}
+	if (nmerge) {
+		uint64_t newsize = 8 + 4 + 32 + 8;
+		for (size_t p = 0; p < nmerge; p++)
+			for (uint32_t k = 0; k < mp[p]->n; k++)
+				if (mk[p][k])
+					newsize += IDX_ENTRY + rd32(mp[p]->entries + (size_t)k * IDX_ENTRY + 40);
+		res->packs_merged += nmerge;
+		res->bytes_freed += msize > newsize ? msize - newsize : 0;
+		name[0] = '\0';
+		if (!dry_run && mkept && (rc = repack(l, mp, mk, nmerge, name, sizeof(name))) < 0)
+			goto done;
+		/* Every old index, then every old pack, with one directory
+		 * sync after each round: a kill leaves indexes whose packs are
+		 * all there, and packs without one (leftovers). The merged pack
+		 * may be one of them already (a gc run again after a kill):
+		 * that one stays. */
+		for (int round = 0; !dry_run && round < 2 && rc == 0; round++) {
+			for (size_t p = 0; p < nmerge && rc == 0; p++) {
+				if (strcmp(mp[p]->name, name) == 0)
+					continue;
+				snprintf(path, sizeof(path), "%s/%s.%s", l->packdir, mp[p]->name,
+				    round ? "pack" : "idx");
+				if (unlink(path) < 0 && errno != ENOENT)
+					rc = fw_error_errno("cannot remove %s", path);
+			}
+			if (rc == 0)
+				rc = fw_local_sync_dir(l->packdir);
+			fw_crash_point(round ? "gc merged packs removed" : "gc merged indexes removed");
+		}
+		if (rc < 0)
+			goto done;
+	}
+	/* the others, each rewritten without what is not kept */
+	for (size_t i = 0; rc == 0 && i < l->npacks; i++) {
+		const struct pack *pk = &l->packs[i];
+		uint8_t *const kept = pi[i].kept;
+		if (!pi[i].ok || pi[i].merge || pi[i].nkept == pk->n)
+			continue;
+		res->objects_freed += pk->n - pi[i].nkept;
+		if (pi[i].nkept == 0) {
+			res->packs_removed++;
+			res->bytes_freed += pi[i].psize + pi[i].isize;
+		} else {
+			uint64_t newsize = 8 + 4 + 32 + 8;
+			for (uint32_t k = 0; k < pk->n; k++)
+				if (kept[k])
+					newsize += IDX_ENTRY + rd32(pk->entries + (size_t)k * IDX_ENTRY + 40);
+			res->packs_rewritten++;
+			res->bytes_freed += pi[i].psize + pi[i].isize > newsize ?
+			    pi[i].psize + pi[i].isize - newsize : 0;
+		}
+		if (dry_run)
+			continue;
+		if (pi[i].nkept > 0)
+			rc = repack(l, &pk, &kept, 1, name, sizeof(name));
+		if (rc == 0)
+			rc = remove_pack(l, pk);
+	}
+done:
+	for (size_t i = 0; pi && i < l->npacks; i++)
+		free(pi[i].kept);
+	free(pi);
+	free(mp);
+	free(mk);
 	return rc;
 }
 

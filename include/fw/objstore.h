@@ -45,6 +45,7 @@ typedef struct fw_objstore_gc_result {
 	uint64_t objects_freed;	/* unreachable objects removed */
 	uint64_t objects_young;	/* unreachable but within the grace period: kept */
 	uint64_t packs_rewritten, packs_removed, loose_removed, tmp_removed;
+	uint64_t packs_merged;	/* small packs merged into one */
 	uint64_t bytes_freed;	/* file bytes removed minus file bytes written */
 } fw_objstore_gc_result;
 

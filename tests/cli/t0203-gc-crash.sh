@@ -34,11 +34,18 @@ rm -f a.jsonl a2.jsonl y.jsonl
 "$FW" cat c >../want
 cd ..
 export FW_GC_GRACE=0
-cp -a base ref
-(cd ref && "$FW" gc >../ref.out) || bad "gc of the reference copy"
-grep -q -E '\(1 packs rewritten, 1 removed' ref.out && ok || bad "want one pack rewritten and one removed: $(cat ref.out)"
 listing() { (cd "$1/.fw/objects" && find . -type f | sort | xargs ls -l | awk '{ print $5, $NF }'); }
+# Twice: with the small packs merged into one (the default), and with
+# merging off (FW_GC_PACK_MERGE_MAX=0), where x's pack is rewritten and
+# y's removed.
+for merge in default 0; do
+if [ $merge = 0 ]; then export FW_GC_PACK_MERGE_MAX=0; want='(1 packs rewritten, 1 removed, 0 merged'
+else unset FW_GC_PACK_MERGE_MAX; want='(0 packs rewritten, 0 removed, 3 merged into one'; fi
+rm -rf ref && cp -a base ref
+(cd ref && "$FW" gc >../ref.out) || bad "gc of the reference copy"
+grep -q -F "$want" ref.out && ok || bad "merge $merge: want '$want': $(cat ref.out)"
 listing ref >ref.list
+[ $merge = default ] && { expect_eq "one pack left" "$(ls ref/.fw/objects/pack/*.pack | wc -l)" 1; }
 
 n=1
 while :; do
@@ -55,4 +62,5 @@ while :; do
 	[ $n -gt 40 ] && { bad "gc never finished"; break; }
 done
 [ $n -ge 6 ] && ok || bad "gc has only $n kill points"
+done
 finish
