@@ -84,10 +84,15 @@ add_refs(fw_store *s, struct roots *r)
 	while ((grc = git_reference_next(&ref, it)) == 0) {
 		git_object *obj = NULL;
 		rc = 0;
-		/* A symbolic ref names another ref, which is listed itself. */
-		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
-		    git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0)
-			rc = roots_add(r, git_object_id(obj), git_reference_name(ref), 0);
+		/* A symbolic ref names another ref, which is listed itself. One
+		 * whose commit cannot be read is a root all the same: the walk
+		 * reports it. */
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT) {
+			if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0)
+				rc = roots_add(r, git_object_id(obj), git_reference_name(ref), 0);
+			else if (git_reference_target(ref))
+				rc = roots_add(r, git_reference_target(ref), git_reference_name(ref), 0);
+		}
 		git_object_free(obj);
 		git_reference_free(ref);
 		if (rc < 0) {
@@ -221,6 +226,80 @@ fw_reflogs_expire(fw_store *s, int64_t before, int dry_run, uint64_t *dropped)
 	return rc;
 }
 
+/*
+ * The commits root reaches that no root walked before it did, each passed to
+ * cb once, labelled by the first root that reaches it: a depth-first walk
+ * over parents with one set of visited commits for all roots, so each
+ * commit is read once. (A git revwalk per root that hid the roots before it
+ * walked their histories again for every root: 602 roots over 301 commits
+ * read 47,000 objects.) A commit that cannot be read is reported against
+ * the root: "commit of ROOT cannot be read" for the root itself, "history of
+ * ROOT cannot be walked" for one of its ancestors, by every root whose walk
+ * meets it; the rest is walked on.
+ */
+static int
+walk_root(fw_store *s, const struct root *rt, fw_oidset *seen, git_oid **stack, size_t *cap,
+    fw_reach_cb cb, void *arg)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	if (*cap == 0) {
+		if ((*stack = malloc(64 * sizeof(**stack))) == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		*cap = 64;
+	}
+	(*stack)[n++] = rt->oid;
+	while (n && rc == 0) {
+		git_oid oid = (*stack)[--n];
+		fw_oid key;
+		git_commit *c = NULL;
+		char label[320], hex[GIT_OID_HEXSZ + 1];
+		int is_root = git_oid_equal(&oid, &rt->oid), added, grc;
+
+		memset(&key, 0, sizeof(key));
+		memcpy(key.id, oid.id, GIT_OID_RAWSZ);
+		if (fw_oidset_has(seen, &key))
+			continue;
+		/* one that cannot be read is not marked: every root that
+		 * reaches it reports it */
+		if ((grc = git_commit_lookup(&c, s->repo, &oid)) < 0) {
+			rc = cb(arg, &rt->oid, rt->label, fw_git_error(grc, is_root ?
+			    "commit of %s cannot be read" : "history of %s cannot be walked",
+			    rt->label));
+			continue;
+		}
+		if ((added = fw_oidset_add(seen, &key)) < 0) {
+			git_commit_free(c);
+			return added;
+		}
+		if (is_root)
+			snprintf(label, sizeof(label), "%s", rt->label);
+		else {
+			git_oid_tostr(hex, 13, &oid);
+			if (rt->corpus[0])
+				snprintf(label, sizeof(label), "%s@%s", rt->corpus, hex);
+			else
+				snprintf(label, sizeof(label), "%s", hex);
+		}
+		rc = cb(arg, &oid, label, 0);
+		for (unsigned p = git_commit_parentcount(c); rc == 0 && p-- > 0;) {
+			if (n == *cap) {
+				git_oid *ns = realloc(*stack, *cap * 2 * sizeof(*ns));
+				if (ns == NULL) {
+					rc = fw_error_set(FW_ENOMEM, "out of memory");
+					break;
+				}
+				*stack = ns;
+				*cap *= 2;
+			}
+			(*stack)[n++] = *git_commit_parent_id(c, p);
+		}
+		git_commit_free(c);
+	}
+	return rc;
+}
+
 int
 fw_reach_commits(fw_store *s, fw_reach_cb cb, void *arg, uint64_t *nroots)
 {
@@ -233,55 +312,23 @@ fw_reach_commits_since(fw_store *s, int64_t before, fw_reach_cb cb, void *arg,
 {
 	struct roots r = { NULL, 0, 0 };
 	struct add_arg aa = { &r, before };
+	fw_oidset seen = { 0 };
+	git_oid *stack = NULL;
+	size_t cap = 0;
 	char logs[4096];
-	int rc, grc;
+	int rc;
 
 	*nroots = 0;
 	snprintf(logs, sizeof(logs), "%s/logs", git_repository_path(s->repo));
 	if ((rc = add_refs(s, &r)) < 0 || (rc = each_reflog(s, logs, "", add_reflog, &aa)) < 0)
 		goto done;
 	*nroots = r.n;
-	/* One walk per root, hiding the roots walked before: each commit is
-	 * visited once and labelled by the first root that reaches it. */
-	for (size_t i = 0; i < r.n && rc == 0; i++) {
-		git_revwalk *w = NULL;
-		git_oid oid;
-		int seen = 0;
-
-		for (size_t j = 0; j < i; j++)
-			if (git_oid_equal(&r.v[j].oid, &r.v[i].oid))
-				seen = 1;
-		if (seen)
-			continue;
-		if ((grc = git_revwalk_new(&w, s->repo)) < 0 ||
-		    (grc = git_revwalk_push(w, &r.v[i].oid)) < 0) {
-			rc = cb(arg, &r.v[i].oid, r.v[i].label, fw_git_error(grc,
-			    "commit of %s cannot be read", r.v[i].label));
-			git_revwalk_free(w);
-			continue;
-		}
-		for (size_t j = 0; j < i; j++)
-			git_revwalk_hide(w, &r.v[j].oid);
-		while (rc == 0 && (grc = git_revwalk_next(&oid, w)) == 0) {
-			char label[320], hex[GIT_OID_HEXSZ + 1];
-			if (git_oid_equal(&oid, &r.v[i].oid)) {
-				rc = cb(arg, &oid, r.v[i].label, 0);
-				continue;
-			}
-			git_oid_tostr(hex, 13, &oid);
-			if (r.v[i].corpus[0])
-				snprintf(label, sizeof(label), "%s@%s", r.v[i].corpus, hex);
-			else
-				snprintf(label, sizeof(label), "%s", hex);
-			rc = cb(arg, &oid, label, 0);
-		}
-		if (rc == 0 && grc != GIT_ITEROVER)
-			rc = cb(arg, &r.v[i].oid, r.v[i].label,
-			    fw_git_error(grc, "history of %s cannot be walked", r.v[i].label));
-		git_revwalk_free(w);
-	}
+	for (size_t i = 0; i < r.n && rc == 0; i++)
+		rc = walk_root(s, &r.v[i], &seen, &stack, &cap, cb, arg);
 done:
 	free(r.v);
+	free(stack);
+	fw_oidset_release(&seen);
 	return rc;
 }
 

@@ -114,4 +114,19 @@ rm -rf s && cp -a base s
 git --git-dir=s/.fw/git update-ref -d refs/heads/c/old
 (cd s && "$FW" fsck >/dev/null 2>&1)
 expect_eq "after deleting a branch: clean" "$?" 0
+
+# a git commit missing: each root that reaches it says so, by name (c@old
+# points at it, c@main has it as parent), the commits that can be read are
+# still checked, and gc removes nothing
+rm -rf s && cp -a base s
+v1=$(git --git-dir=s/.fw/git rev-parse c/old)
+rm -f "s/.fw/git/objects/$(echo "$v1" | cut -c1-2)/$(echo "$v1" | cut -c3-)"
+(cd s && "$FW" fsck >../out 2>../err)
+expect_eq "missing commit: exit 1" "$?" 1
+grep -q 'ref (in c@main): history of c@main cannot be walked' err && ok || bad "main's history: $(cat err)"
+grep -q 'ref (in c@old): commit of c@old cannot be read' err && ok || bad "c@old: $(cat err)"
+grep -q ' 2 versions' out && ok || bad "the readable versions are checked: $(cat out)"
+(cd s && FW_GC_GRACE=0 "$FW" gc >../out 2>../err)
+expect_eq "gc with a commit missing fails" "$?" 1
+grep -q 'nothing removed' err && ok || bad "gc: $(cat err)"
 finish
