@@ -137,6 +137,20 @@ printf '{"id":"o5","n":-5}\n' >order3.jsonl
 expect_eq "an upsert keeps its record's place" \
     "$("$FW" cat order | jq -r .n | grep -n -- -5)" "$(awk '/"o5"/ { print NR ":-5" }' order1.jsonl)"
 
+# log -n N reads N commits of the first-parent chain, not the whole history:
+# with the oldest commit's object gone, -n 2 still works, a full log fails
+"$FW" corpus create lg >/dev/null
+for k in 1 2 3; do
+	printf '{"id":"x%d"}\n' $k >lg.jsonl
+	"$FW" add lg lg.jsonl >/dev/null && "$FW" commit lg -m "lg $k" >/dev/null
+done
+first=$(git --git-dir=.fw/git rev-parse lg/main~3)
+mv ".fw/git/objects/$(echo "$first" | cut -c1-2)/$(echo "$first" | cut -c3-)" first.obj
+expect_eq "log -n 2 reads two commits" "$("$FW" log lg -n 2 --oneline | cut -c14-)" "$(printf 'lg 3\nlg 2')"
+expect_fail "a full log meets the missing commit" 1 "cannot read" "$FW" log lg
+mv first.obj ".fw/git/objects/$(echo "$first" | cut -c1-2)/$(echo "$first" | cut -c3-)"
+expect_eq "log after" "$("$FW" log lg --oneline | wc -l)" 4
+
 # fw does not make libgit2 parse the system's CA bundle at start (core/store.c):
 # with a libgit2 built on mbedTLS, its calls to load certificates bind to fw
 if ldd "$FW" | grep -q libmbedx509; then
