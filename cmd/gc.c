@@ -6,17 +6,18 @@
 #include <time.h>
 
 static const char *const usage[] = {
-	"fw gc [--dry-run] [--expire-reflogs DAYS]",
+	"fw gc [--dry-run] [--expire-reflogs DAYS] [--json]",
 	NULL,
 };
 
 int
 cmd_gc(int argc, char **argv)
 {
-	int dry = 0;
+	int dry = 0, json = 0;
 	long days = -1;
 	const struct fw_opt opts[] = {
 		{ 'n', "dry-run", FW_OPT_FLAG, NULL, "only report what would be removed", &dry },
+		{ 0, "json", FW_OPT_FLAG, NULL, "print one JSON object", &json },
 		{ 0, "expire-reflogs", FW_OPT_INT, "DAYS",
 		    "first drop reflog entries older than DAYS days (0: all)", &days },
 		FW_OPT_TABLE_END,
@@ -43,6 +44,22 @@ cmd_gc(int argc, char **argv)
 	}
 	if (fw_gc(cmd_store(), &o, &r, &reachable) < 0)
 		return fw_fail();
+	if (json) {
+		printf("{\"dry_run\":%s,\"objects\":%llu,\"reachable\":%llu,\"removed\":%llu,"
+		    "\"packs_rewritten\":%llu,\"packs_removed\":%llu,\"packs_merged\":%llu,"
+		    "\"loose_removed\":%llu,\"leftovers_removed\":%llu,\"bytes_freed\":%llu,"
+		    "\"young_kept\":%llu",
+		    dry ? "true" : "false", (unsigned long long)r.objects,
+		    (unsigned long long)reachable, (unsigned long long)r.objects_freed,
+		    (unsigned long long)r.packs_rewritten, (unsigned long long)r.packs_removed,
+		    (unsigned long long)r.packs_merged, (unsigned long long)r.loose_removed,
+		    (unsigned long long)r.tmp_removed, (unsigned long long)r.bytes_freed,
+		    (unsigned long long)r.objects_young);
+		if (o.expire_before > 0)
+			printf(",\"reflog_entries_expired\":%llu", (unsigned long long)expired);
+		printf("}\n");
+		return 0;
+	}
 	printf("%s%llu objects, %llu reachable; %s %llu unreachable objects (%llu packs "
 	    "rewritten, %llu removed, %llu merged into one, %llu loose), %llu leftover files; "
 	    "%llu bytes %s; %llu unreachable objects kept as younger than the grace period\n",

@@ -28,6 +28,10 @@ expect_eq "clean store: exit 0" "$?" 0
 expect_eq "clean store: nothing on stderr" "$(cat err)" ""
 grep -q ' 0 problems$' out && ok || bad "summary: $(cat out)"
 grep -q ' 3 versions' out && ok || bad "three versions (create, v1, v2): $(cat out)"
+(cd base && "$FW" fsck --json >../out.json 2>../err)
+expect_eq "--json, clean: exit 0" "$?" 0
+expect_eq "--json, clean" "$(jq -c '[.versions,.problems,(.problem_lines|length),.objects>0]' out.json)" "[3,0,0,true]"
+expect_eq "--json: one line" "$(wc -l <out.json)" 1
 grep -q ' 1 staged segments (1 operations)' out && ok || bad "one staged segment: $(cat out)"
 (cd base && "$FW" fsck --full >/dev/null 2>&1)
 expect_eq "clean store, --full: exit 0" "$?" 0
@@ -126,6 +130,12 @@ expect_eq "missing commit: exit 1" "$?" 1
 grep -q 'ref (in c@main): history of c@main cannot be walked' err && ok || bad "main's history: $(cat err)"
 grep -q 'ref (in c@old): commit of c@old cannot be read' err && ok || bad "c@old: $(cat err)"
 grep -q ' 2 versions' out && ok || bad "the readable versions are checked: $(cat out)"
+(cd s && "$FW" fsck --json >../out.json 2>../err)
+expect_eq "--json, missing commit: exit 1" "$?" 1
+expect_eq "--json: problems on stdout, not stderr" "$(cat err)" ""
+expect_eq "--json: each problem a line" "$(jq '.problems == (.problem_lines|length) and .problems > 0' out.json)" true
+jq -r '.problem_lines[]' out.json | grep -q '^ref (in c@old): commit of c@old cannot be read' && ok ||
+    bad "--json names c@old: $(cat out.json)"
 (cd s && FW_GC_GRACE=0 "$FW" gc >../out 2>../err)
 expect_eq "gc with a commit missing fails" "$?" 1
 grep -q 'nothing removed' err && ok || bad "gc: $(cat err)"
