@@ -242,6 +242,8 @@ walk_root(fw_store *s, const struct root *rt, fw_oidset *seen, git_oid **stack, 
     fw_reach_cb cb, void *arg)
 {
 	size_t n = 0;
+	git_oid start = rt->oid;
+	git_object *o = NULL, *peeled = NULL;
 	int rc = 0;
 
 	if (*cap == 0) {
@@ -249,13 +251,21 @@ walk_root(fw_store *s, const struct root *rt, fw_oidset *seen, git_oid **stack, 
 			return fw_error_set(FW_ENOMEM, "out of memory");
 		*cap = 64;
 	}
-	(*stack)[n++] = rt->oid;
+	/* an annotated tag (a tag ref's reflog entries name the tag object)
+	 * stands for the commit it tags */
+	if (git_object_lookup(&o, s->repo, &rt->oid, GIT_OBJECT_ANY) == 0 &&
+	    git_object_type(o) == GIT_OBJECT_TAG &&
+	    git_object_peel(&peeled, o, GIT_OBJECT_COMMIT) == 0)
+		start = *git_object_id(peeled);
+	git_object_free(peeled);
+	git_object_free(o);
+	(*stack)[n++] = start;
 	while (n && rc == 0) {
 		git_oid oid = (*stack)[--n];
 		fw_oid key;
 		git_commit *c = NULL;
 		char label[320], hex[GIT_OID_HEXSZ + 1];
-		int is_root = git_oid_equal(&oid, &rt->oid), added, grc;
+		int is_root = git_oid_equal(&oid, &start), added, grc;
 
 		memset(&key, 0, sizeof(key));
 		memcpy(key.id, oid.id, GIT_OID_RAWSZ);
