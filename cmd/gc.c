@@ -22,8 +22,8 @@ cmd_gc(int argc, char **argv)
 		    "first drop reflog entries older than DAYS days (0: all)", &days },
 		FW_OPT_TABLE_END,
 	};
-	uint64_t expired = 0;
-	fw_gc_opts o = { .dry_run = 0, .grace = -1, .expired = &expired };
+	uint64_t expired = 0, git_packed = 0;
+	fw_gc_opts o = { .dry_run = 0, .grace = -1, .expired = &expired, .git_packed = &git_packed };
 	fw_objstore_gc_result r;
 	uint64_t reachable;
 	char **args;
@@ -55,6 +55,7 @@ cmd_gc(int argc, char **argv)
 		    (unsigned long long)r.packs_merged, (unsigned long long)r.loose_removed,
 		    (unsigned long long)r.tmp_removed, (unsigned long long)r.bytes_freed,
 		    (unsigned long long)r.objects_young);
+		printf(",\"git_objects_packed\":%llu", (unsigned long long)git_packed);
 		if (o.expire_before > 0)
 			printf(",\"reflog_entries_expired\":%llu", (unsigned long long)expired);
 		printf("}\n");
@@ -70,6 +71,8 @@ cmd_gc(int argc, char **argv)
 	    (unsigned long long)r.loose_removed,
 	    (unsigned long long)r.tmp_removed, (unsigned long long)r.bytes_freed,
 	    dry ? "would be freed" : "freed", (unsigned long long)r.objects_young);
+	printf("%s%llu loose git objects (commits, trees, blobs) %s\n", dry ? "dry run: " : "",
+	    (unsigned long long)git_packed, dry ? "to pack, at most" : "packed");
 	if (o.expire_before > 0)
 		printf("%s%llu reflog entries %s\n", dry ? "dry run: " : "",
 		    (unsigned long long)expired, dry ? "would expire" : "expired");

@@ -16,6 +16,8 @@
 #include "fw/error.h"
 #include "fw/maint.h"
 
+#include <git2/sys/odb_backend.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,7 @@ struct mark {
 	fw_oidset set;
 	fw_ptree dt, it;
 	uint64_t versions;
+	git_packbuilder *pb;	/* the git objects reached, to pack */
 };
 
 static int
@@ -73,6 +76,8 @@ mark_commit(void *arg, const git_oid *commit, const char *label, int err)
 
 	if (err < 0)
 		return fw_error_wrap(err, "gc: nothing removed");
+	if (m->pb && (rc = git_packbuilder_insert_commit(m->pb, commit)) < 0)
+		return fw_git_error(rc, "gc: cannot pack %s", label);
 	if ((rc = fw_reach_is_version(m->s, commit)) <= 0)
 		return rc < 0 ? fw_error_wrap(rc, "gc: %s", label) : 0;
 	if ((rc = fw_commit_read(m->s, commit, NULL, &roots, NULL)) < 0)
@@ -217,6 +222,216 @@ stage_leftovers(fw_store *s, int64_t grace, int dry_run, fw_objstore_gc_result *
 	return rc;
 }
 
+/* --- the git side --- */
+
+/*
+ * Every commit writes its commit, tree and blobs into .fw/git as loose
+ * files (four or five a commit, each taking a disk block). gc packs the
+ * commits it reached, their trees and blobs, and the annotated tags refs
+ * point at, into one git pack, makes it durable, and then removes the loose
+ * objects and the older git packs that the new pack holds. Nothing is
+ * pruned: a loose object or an older pack with something the new pack
+ * lacks (what no ref or reflog entry reaches any more) stays. A kill leaves
+ * at worst objects in two places.
+ */
+static int
+add_tags(git_packbuilder *pb, git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int grc;
+
+	if ((grc = git_reference_iterator_new(&it, repo)) < 0)
+		return fw_git_error(grc, "cannot list refs");
+	while ((grc = git_reference_next(&ref, it)) == 0) {
+		const git_oid *t = git_reference_type(ref) == GIT_REFERENCE_DIRECT ?
+		    git_reference_target(ref) : NULL;
+		git_object *obj = NULL;
+		if (t && git_object_lookup(&obj, repo, t, GIT_OBJECT_TAG) == 0)
+			grc = git_packbuilder_insert_recur(pb, t, NULL);
+		git_object_free(obj);
+		git_reference_free(ref);
+		if (grc < 0)
+			break;
+	}
+	git_reference_iterator_free(it);
+	return grc < 0 && grc != GIT_ITEROVER ? fw_git_error(grc, "gc: cannot pack the tags") : 0;
+}
+
+/* Calls fn for every loose object file under objects/ (path, its id). */
+static int
+each_loose(const char *objdir, int (*fn)(void *arg, const char *path, const git_oid *id),
+    void *arg)
+{
+	char dir[4200], path[4300], hex[GIT_OID_HEXSZ + 1];
+	int rc = 0;
+
+	for (int i = 0; i < 256 && rc == 0; i++) {
+		DIR *d;
+		struct dirent *de;
+		snprintf(dir, sizeof(dir), "%s/%02x", objdir, i);
+		if ((d = opendir(dir)) == NULL)
+			continue;
+		while (rc == 0 && (de = readdir(d)) != NULL) {
+			git_oid id;
+			if (strlen(de->d_name) != GIT_OID_HEXSZ - 2)
+				continue;
+			snprintf(hex, sizeof(hex), "%02x%s", i, de->d_name);
+			if (git_oid_fromstr(&id, hex) < 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			rc = fn(arg, path, &id);
+		}
+		closedir(d);
+	}
+	return rc;
+}
+
+static int
+count_one(void *arg, const char *path, const git_oid *id)
+{
+	(void)path;
+	(void)id;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+struct prune_arg {
+	git_odb *packed;
+	uint64_t n;
+	int rc;
+};
+
+static int
+unlink_packed(void *arg, const char *path, const git_oid *id)
+{
+	struct prune_arg *a = arg;
+
+	if (git_odb_exists(a->packed, id)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return fw_error_errno("cannot remove %s", path);
+		a->n++;
+	}
+	return 0;
+}
+
+static int
+in_packed(const git_oid *id, void *arg)
+{
+	struct prune_arg *a = arg;
+
+	if (!git_odb_exists(a->packed, id)) {
+		a->rc = 1;	/* something only this pack has */
+		return 1;
+	}
+	return 0;
+}
+
+/* An odb of one pack (its .idx path). */
+static int
+open_pack(git_odb **out, const char *idx)
+{
+	git_odb_backend *be = NULL;
+	int grc;
+
+	*out = NULL;
+	if ((grc = git_odb_new(out)) < 0 || (grc = git_odb_backend_one_pack(&be, idx)) < 0) {
+		git_odb_free(*out);
+		*out = NULL;
+		return fw_git_error(grc, "cannot open %s", idx);
+	}
+	/* the odb owns the backend once added, and frees it with itself */
+	if ((grc = git_odb_add_backend(*out, be, 1)) < 0) {
+		be->free(be);
+		git_odb_free(*out);
+		*out = NULL;
+		return fw_git_error(grc, "cannot open %s", idx);
+	}
+	return 0;
+}
+
+static int
+pack_git(fw_store *s, git_packbuilder *pb, int dry_run, uint64_t *packed)
+{
+	char objdir[4096], packdir[4200], idx[4400], path[4600];
+	struct prune_arg pa = { NULL, 0, 0 };
+	uint64_t loose = 0;
+	const char *name;
+	DIR *d;
+	struct dirent *de;
+	int rc, grc;
+
+	snprintf(objdir, sizeof(objdir), "%sobjects", git_repository_path(s->repo));
+	snprintf(packdir, sizeof(packdir), "%s/pack", objdir);
+	if ((rc = each_loose(objdir, count_one, &loose)) < 0)
+		return rc;
+	if (loose == 0)
+		return 0;	/* packed already (older packs are kept as they are) */
+	if (dry_run) {
+		*packed = loose;	/* at most: those the walk reached */
+		return 0;
+	}
+	if ((rc = add_tags(pb, s->repo)) < 0)
+		return rc;
+	if (mkdir(packdir, 0777) < 0 && errno != EEXIST)
+		return fw_error_errno("cannot create %s", packdir);
+	if ((grc = git_packbuilder_write(pb, packdir, 0, NULL, NULL)) < 0)
+		return fw_git_error(grc, "gc: cannot write the git pack");
+	fw_crash_point("git pack written");
+	name = git_packbuilder_name(pb);
+	snprintf(idx, sizeof(idx), "%s/pack-%s.idx", packdir, name);
+	if ((rc = open_pack(&pa.packed, idx)) < 0)
+		return rc;
+	/* the loose copies of what the pack holds */
+	if ((rc = each_loose(objdir, unlink_packed, &pa)) < 0)
+		goto done;
+	*packed = pa.n;
+	for (int i = 0; i < 256; i++) {	/* the emptied directories, as git does */
+		snprintf(path, sizeof(path), "%s/%02x", objdir, i);
+		rmdir(path);
+	}
+	fw_crash_point("git loose objects removed");
+	/* older packs all of whose objects the new one holds */
+	if ((d = opendir(packdir)) == NULL) {
+		rc = fw_error_errno("cannot read %s", packdir);
+		goto done;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		git_odb *old = NULL;
+		if (n < 9 || strncmp(de->d_name, "pack-", 5) != 0 ||
+		    strcmp(de->d_name + n - 4, ".idx") != 0)
+			continue;
+		if (n - 9 == strlen(name) && strncmp(de->d_name + 5, name, n - 9) == 0)
+			continue;	/* the new one */
+		snprintf(path, sizeof(path), "%s/%s", packdir, de->d_name);
+		if (open_pack(&old, path) < 0) {
+			fw_error_clear();
+			continue;	/* not ours to judge */
+		}
+		pa.rc = 0;
+		grc = git_odb_foreach(old, in_packed, &pa);
+		git_odb_free(old);
+		if (grc < 0 && grc != GIT_EUSER)
+			continue;
+		if (pa.rc == 0) {
+			/* the index first: a pack without one is never read */
+			if (unlink(path) < 0 && errno != ENOENT)
+				rc = fw_error_errno("cannot remove %s", path);
+			snprintf(path + strlen(path) - 4, 6, ".pack");
+			if (rc == 0 && unlink(path) < 0 && errno != ENOENT)
+				rc = fw_error_errno("cannot remove %s", path);
+			fw_crash_point("git old pack removed");
+		}
+	}
+	closedir(d);
+	if (rc == 0)
+		rc = fw_fsync_dir(packdir);
+done:
+	git_odb_free(pa.packed);
+	return rc;
+}
+
 int
 fw_gc(fw_store *s, const fw_gc_opts *o, fw_objstore_gc_result *res, uint64_t *reachable)
 {
@@ -242,6 +457,9 @@ fw_gc(fw_store *s, const fw_gc_opts *o, fw_objstore_gc_result *res, uint64_t *re
 		}
 	}
 	m.s = s;
+	if ((rc = git_packbuilder_new(&m.pb, s->repo)) < 0)
+		return fw_git_error(rc, "gc: cannot pack");
+	git_packbuilder_set_threads(m.pb, 1);	/* the same pack every time */
 	fw_data_tree_init(&m.dt, s->os, NULL);
 	fw_index_tree_init(&m.it, s->os, s->os);
 	/* One gc at a time, even in a store with no corpus to lock (no corpus
@@ -265,8 +483,14 @@ fw_gc(fw_store *s, const fw_gc_opts *o, fw_objstore_gc_result *res, uint64_t *re
 	*reachable = m.set.n;
 	if ((rc = fw_objstore_collect(s->os, keep, &m, grace, o->dry_run, res)) < 0)
 		goto done;
-	rc = stage_leftovers(s, grace, o->dry_run, res);
+	if ((rc = stage_leftovers(s, grace, o->dry_run, res)) < 0)
+		goto done;
+	uint64_t packed = 0;
+	rc = pack_git(s, m.pb, o->dry_run, &packed);
+	if (o->git_packed)
+		*o->git_packed = packed;
 done:
+	git_packbuilder_free(m.pb);
 	for (size_t i = 0; i < lk.n; i++)
 		close(lk.fds[i]);
 	free(lk.fds);

@@ -79,6 +79,10 @@ int fw_roots_format(const fw_roots *r, fw_buf *data_txt, fw_buf *index_txt);
 int fw_roots_parse(fw_roots *r, const char *data_txt, size_t dlen,
     const char *index_txt, size_t ilen);
 
+/* fsync of a directory (after files in it were created, renamed or
+ * removed); an fw error. */
+int fw_fsync_dir(const char *dir);
+
 /* Reads a commit's schema and roots. */
 int fw_commit_read(fw_store *s, const git_oid *commit, fw_schema *schema,
     fw_roots *roots, char **schema_text);

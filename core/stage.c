@@ -611,8 +611,8 @@ add_finish(struct add_ctx *c)
 	return 0;
 }
 
-static int
-fsync_dir(const char *dir)
+int
+fw_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -693,7 +693,7 @@ seg_seal(struct seg_writer *w)
 		return rc;
 	}
 	fw_crash_point("segment sealed");
-	return fsync_dir(w->dir);
+	return fw_fsync_dir(w->dir);
 }
 
 static int

@@ -105,6 +105,9 @@ typedef struct fw_gc_opts {
 	 * since the epoch), so that versions only they reached can go */
 	int64_t expire_before;
 	uint64_t *expired;	/* when not NULL: the reflog entries dropped */
+	/* when not NULL: the loose git objects (commits, trees, blobs) packed
+	 * (or, in a dry run, that would be) */
+	uint64_t *git_packed;
 } fw_gc_opts;
 
 /*
