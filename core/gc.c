@@ -350,6 +350,37 @@ open_pack(git_odb **out, const char *idx)
 	return 0;
 }
 
+/* What a killed git_packbuilder_write leaves in the git pack directory:
+ * libgit2's temporary pack (pack_git2_*) and index lock (*.lock), removed
+ * once older than the grace period. */
+static int
+git_leftovers(const char *packdir, int64_t grace, int dry_run, fw_objstore_gc_result *res)
+{
+	char path[4600];
+	DIR *d = opendir(packdir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL)
+		return 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		struct stat st;
+		if (strncmp(de->d_name, "pack_git2_", 10) != 0 &&
+		    !(n > 5 && strcmp(de->d_name + n - 5, ".lock") == 0))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", packdir, de->d_name);
+		if (stat(path, &st) < 0 || (int64_t)(time(NULL) - st.st_mtime) < grace)
+			continue;
+		res->tmp_removed++;
+		res->bytes_freed += (uint64_t)st.st_size;
+		if (!dry_run && unlink(path) < 0 && errno != ENOENT)
+			rc = fw_error_errno("cannot remove %s", path);
+	}
+	closedir(d);
+	return rc;
+}
+
 static int
 pack_git(fw_store *s, git_packbuilder *pb, int dry_run, uint64_t *packed)
 {
@@ -486,6 +517,10 @@ fw_gc(fw_store *s, const fw_gc_opts *o, fw_objstore_gc_result *res, uint64_t *re
 	if ((rc = stage_leftovers(s, grace, o->dry_run, res)) < 0)
 		goto done;
 	uint64_t packed = 0;
+	char gpack[4200];
+	snprintf(gpack, sizeof(gpack), "%sobjects/pack", git_repository_path(s->repo));
+	if ((rc = git_leftovers(gpack, grace, o->dry_run, res)) < 0)
+		goto done;
 	rc = pack_git(s, m.pb, o->dry_run, &packed);
 	if (o->git_packed)
 		*o->git_packed = packed;

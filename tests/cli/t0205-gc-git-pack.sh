@@ -72,4 +72,16 @@ expect_eq "with the commit no ref reaches" "$(g cat-file -t "$gone")" commit
 check "git fsck after" g fsck --strict
 "$FW" fsck >/dev/null 2>&1 && ok || bad "fw fsck after expiring"
 expect_eq "main reads" "$("$FW" cat c | wc -l)" 12
+
+# what a killed pack write leaves (libgit2's temporary pack, an index lock)
+# goes once older than the grace period
+echo x >.fw/git/objects/pack/pack_git2_AbC123
+echo x >.fw/git/objects/pack/pack-0123.idx.lock
+"$FW" gc >out
+grep -q ', 0 leftover files' out && [ -f .fw/git/objects/pack/pack_git2_AbC123 ] && ok ||
+    bad "young leftovers removed: $(cat out)"
+FW_GC_GRACE=0 "$FW" gc >out
+grep -q ', 2 leftover files' out && ok || bad "leftovers: $(cat out)"
+expect_eq "both gone" "$(ls .fw/git/objects/pack | grep -c 'pack_git2_\|\.lock$')" 0
+check "git fsck at the end" g fsck --strict
 finish
