@@ -77,4 +77,8 @@ int cmd_read_file(const char *path, char **out);
 void cmd_progress(void *arg, uint64_t done, uint64_t total);
 void cmd_progress_records(void *arg, uint64_t done, uint64_t total);
 void cmd_progress_end(void);
+/* After a command that wrote a pack: merges the small packs once many have
+ * piled up (fw_store_auto_compact); a failure is a warning, not the
+ * command's. */
+void cmd_auto_compact(void);
 #endif

@@ -55,6 +55,7 @@ cmd_commit(int argc, char **argv)
 			    (unsigned long long)res.chunks_taken);
 		else
 			printf("%s\n", res.commit);
+		cmd_auto_compact();
 	}
 	free(args);
 	free(trailers.v);

@@ -84,6 +84,8 @@ cmd_merge(int argc, char **argv)
 			printf("fast-forward %s@%s to %.12s\n", corpus, res.branch, res.commit);
 		else
 			report(corpus, &res);
+		if (!res.up_to_date && !res.fast_forward)
+			cmd_auto_compact();
 	}
 	free(args);
 	return rc < 0 ? fw_fail() : 0;

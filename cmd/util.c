@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "fw/error.h"
 #include "fw/json.h"
+#include "fw/maint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,4 +96,16 @@ cmd_progress_end(void)
 	if (progress_shown && cmd_stderr_tty())
 		fprintf(stderr, "\r\033[K");
 	progress_shown = 0;
+}
+
+void
+cmd_auto_compact(void)
+{
+	uint64_t merged = 0;
+
+	if (fw_store_auto_compact(cmd_store(), &merged) < 0)
+		fprintf(stderr, "fw: warning: small packs not merged (fw gc merges them): %s\n",
+		    fw_error_last());
+	else if (merged && getenv("FW_VERBOSE"))
+		fprintf(stderr, "fw: merged %llu small packs into one\n", (unsigned long long)merged);
 }

@@ -222,6 +222,46 @@ stage_leftovers(fw_store *s, int64_t grace, int dry_run, fw_objstore_gc_result *
 	return rc;
 }
 
+/*
+ * After a commit or a merge: every commit writes a pack and every read looks
+ * through every pack's index, so once FW_AUTO_MERGE_PACKS (default 50) packs
+ * under 1 MiB have piled up, they are merged into one, keeping every object
+ * (git's gc --auto acts past 50 packs too). At most 50 MiB is copied, and
+ * only a store of many small commits ever gets there. It runs under the gc
+ * lock, taken without waiting: while a gc runs, nothing is done (that gc
+ * merges the packs itself).
+ */
+int
+fw_store_auto_compact(fw_store *s, uint64_t *merged)
+{
+	struct locks lk = { s, NULL, 0 };
+	const char *env = getenv("FW_AUTO_MERGE_PACKS");
+	long long min = 50;
+	int rc;
+
+	*merged = 0;
+	if (env && *env) {
+		char *end;
+		min = strtoll(env, &end, 10);
+		if (*end || min < 0)
+			return fw_error_set(FW_EINVALID, "FW_AUTO_MERGE_PACKS must be a count, not '%s'",
+			    env);
+	}
+	if (min == 0)
+		return 0;
+	if ((rc = lock_file(&lk, ".gc", "")) < 0) {
+		if (rc == FW_ELOCKED) {
+			fw_error_clear();
+			return 0;
+		}
+		return rc;
+	}
+	rc = fw_objstore_compact(s->os, (uint64_t)1 << 20, (size_t)min, merged);
+	close(lk.fds[0]);
+	free(lk.fds);
+	return rc;
+}
+
 /* --- the git side --- */
 
 /*

@@ -687,7 +687,7 @@ local_close(void *be)
 
 static const fw_objstore_backend local_ops = {
 	"local", local_has, local_get, local_put, local_flush, local_iterate,
-	local_remove, local_close, fw_local_collect,
+	local_remove, local_close, fw_local_collect, fw_local_compact,
 };
 
 int

@@ -220,6 +220,52 @@ small_pack(void)
 	return *end == '\0' ? (uint64_t)v : SMALL_PACK;
 }
 
+/*
+ * Writes the objects kept[p][i] of packs pks[0..npk) (nkept in all) into one
+ * pack, then removes every old index, then every old pack, with one
+ * directory sync after each round: a kill leaves indexes whose packs are all
+ * there, and packs without one (leftovers). The merged pack may be one of
+ * them already (a gc run again after a kill): that one stays.
+ */
+static int
+merge_packs(struct local *l, const struct pack **pks, uint8_t **kept, size_t npk,
+    uint64_t nkept)
+{
+	char path[4096], name[128] = "";
+	int rc = 0;
+
+	if (nkept && (rc = repack(l, pks, kept, npk, name, sizeof(name))) < 0)
+		return rc;
+	for (int round = 0; round < 2 && rc == 0; round++) {
+		for (size_t p = 0; p < npk && rc == 0; p++) {
+			if (strcmp(pks[p]->name, name) == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s.%s", l->packdir, pks[p]->name,
+			    round ? "pack" : "idx");
+			if (unlink(path) < 0 && errno != ENOENT)
+				rc = fw_error_errno("cannot remove %s", path);
+		}
+		if (rc == 0)
+			rc = fw_local_sync_dir(l->packdir);
+		fw_crash_point(round ? "gc merged packs removed" : "gc merged indexes removed");
+	}
+	return rc;
+}
+
+/* Forgets the loaded packs, so that the next read lists them afresh (no
+ * other thread may be reading). Called with mu held. */
+static void
+forget_packs(struct local *l)
+{
+	for (size_t i = 0; i < l->npacks; i++) {
+		if (l->packs[i].fd >= 0)
+			close(l->packs[i].fd);
+		free(l->packs[i].name);
+		free(l->packs[i].entries);
+	}
+	l->npacks = 0;
+}
+
 struct pinfo {
 	uint8_t *kept;
 	uint32_t nkept;
@@ -303,28 +349,7 @@ collect_packs(struct local *l, int (*keep)(void *arg, const fw_oid *id), void *a
 					newsize += IDX_ENTRY + rd32(mp[p]->entries + (size_t)k * IDX_ENTRY + 40);
 		res->packs_merged += nmerge;
 		res->bytes_freed += msize > newsize ? msize - newsize : 0;
-		name[0] = '\0';
-		if (!dry_run && mkept && (rc = repack(l, mp, mk, nmerge, name, sizeof(name))) < 0)
-			goto done;
-		/* Every old index, then every old pack, with one directory
-		 * sync after each round: a kill leaves indexes whose packs are
-		 * all there, and packs without one (leftovers). The merged pack
-		 * may be one of them already (a gc run again after a kill):
-		 * that one stays. */
-		for (int round = 0; !dry_run && round < 2 && rc == 0; round++) {
-			for (size_t p = 0; p < nmerge && rc == 0; p++) {
-				if (strcmp(mp[p]->name, name) == 0)
-					continue;
-				snprintf(path, sizeof(path), "%s/%s.%s", l->packdir, mp[p]->name,
-				    round ? "pack" : "idx");
-				if (unlink(path) < 0 && errno != ENOENT)
-					rc = fw_error_errno("cannot remove %s", path);
-			}
-			if (rc == 0)
-				rc = fw_local_sync_dir(l->packdir);
-			fw_crash_point(round ? "gc merged packs removed" : "gc merged indexes removed");
-		}
-		if (rc < 0)
+		if (!dry_run && (rc = merge_packs(l, mp, mk, nmerge, mkept)) < 0)
 			goto done;
 	}
 	/* the others, each rewritten without what is not kept */
@@ -456,17 +481,66 @@ fw_local_collect(void *be, int (*keep)(void *arg, const fw_oid *id), void *arg,
 	    (rc = collect_loose(l, keep, arg, grace, dry_run, res)) == 0)
 		rc = collect_leftovers(l, grace, dry_run, res);
 	if (!dry_run) {
-		/* forget the packs: the next read lists them afresh */
-		for (size_t i = 0; i < l->npacks; i++) {
-			if (l->packs[i].fd >= 0)
-				close(l->packs[i].fd);
-			free(l->packs[i].name);
-			free(l->packs[i].entries);
-		}
-		l->npacks = 0;
+		forget_packs(l);
 		if (rc == 0)
 			rc = fw_local_packs_scan(l);
 	}
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+/*
+ * fw_objstore_backend.compact: when at least min_count packs are under
+ * small bytes, merges them into one, keeping every object (nothing is
+ * judged unreachable, so a pack of any age will do: one is listed only once
+ * its index is in place, whole).
+ */
+int
+fw_local_compact(void *be, uint64_t small, size_t min_count, uint64_t *merged)
+{
+	struct local *l = be;
+	const struct pack **mp = NULL;
+	uint8_t **mk = NULL;
+	size_t n = 0;
+	uint64_t nkept = 0;
+	int rc;
+
+	*merged = 0;
+	pthread_mutex_lock(&l->mu);
+	if ((rc = fw_local_packs_scan(l)) < 0)
+		goto done;
+	if ((mp = calloc(l->npacks + 1, sizeof(*mp))) == NULL ||
+	    (mk = calloc(l->npacks + 1, sizeof(*mk))) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < l->npacks; i++) {
+		char path[4096];
+		uint64_t size = 0;
+		time_t mt;
+		snprintf(path, sizeof(path), "%s/%s.pack", l->packdir, l->packs[i].name);
+		if (file_info(path, &size, &mt) <= 0 || size >= small)
+			continue;
+		if ((mk[n] = malloc(l->packs[i].n + 1)) == NULL) {
+			rc = fw_error_set(FW_ENOMEM, "out of memory");
+			goto done;
+		}
+		memset(mk[n], 1, l->packs[i].n + 1);
+		nkept += l->packs[i].n;
+		mp[n++] = &l->packs[i];
+	}
+	if (n < min_count || n < 2)
+		goto done;
+	if ((rc = merge_packs(l, mp, mk, n, nkept)) == 0)
+		*merged = n;
+	forget_packs(l);
+	if (rc == 0)
+		rc = fw_local_packs_scan(l);
+done:
+	for (size_t i = 0; mk && i < n; i++)
+		free(mk[i]);
+	free(mk);
+	free(mp);
 	pthread_mutex_unlock(&l->mu);
 	return rc;
 }

@@ -77,6 +77,8 @@ wr32(unsigned char *p, uint32_t v)
 /* write(2) and pread(2) of all n bytes; -1 with errno on failure. */
 int fw_local_write_all(int fd, const void *p, size_t n);
 int fw_local_pread_all(int fd, void *p, size_t n, uint64_t off);
+/* fw_objstore_backend.compact of the local backend (local_gc.c). */
+int fw_local_compact(void *be, uint64_t small, size_t min_count, uint64_t *merged);
 /* fsync of a directory; an fw error. */
 int fw_local_sync_dir(const char *dir);
 /* Loads the indexes of packs not loaded yet. Called with mu held. */

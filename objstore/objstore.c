@@ -478,6 +478,13 @@ fw_objstore_remove(fw_objstore *os, const fw_oid *id)
 }
 
 int
+fw_objstore_compact(fw_objstore *os, uint64_t small, size_t min_count, uint64_t *merged)
+{
+	*merged = 0;
+	return os->ops->compact ? os->ops->compact(os->be, small, min_count, merged) : 0;
+}
+
+int
 fw_objstore_collect(fw_objstore *os, int (*keep)(void *arg, const fw_oid *id),
     void *arg, int64_t grace, int dry_run, fw_objstore_gc_result *res)
 {

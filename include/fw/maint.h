@@ -98,6 +98,11 @@ int fw_fsck(fw_store *s, const fw_fsck_opts *o, fw_fsck_result *res);
 
 #define FW_GC_GRACE_DEFAULT 3600	/* seconds; FW_GC_GRACE overrides */
 
+/* After a commit: merges the small packs once FW_AUTO_MERGE_PACKS (default
+ * 50; 0: never) of them have piled up, keeping every object; *merged gets
+ * how many. Does nothing while a gc runs. */
+int fw_store_auto_compact(fw_store *s, uint64_t *merged);
+
 typedef struct fw_gc_opts {
 	int dry_run;
 	int64_t grace;		/* seconds; < 0: FW_GC_GRACE or the default */

@@ -73,9 +73,17 @@ typedef struct fw_objstore_backend {
 	 * point loses no object that keep returns 1 for. */
 	int (*collect)(void *be, int (*keep)(void *arg, const fw_oid *id), void *arg,
 	    int64_t grace, int dry_run, fw_objstore_gc_result *res);
+	/* Optional (NULL: never needed): when at least min_count units of
+	 * storage (packs) hold under small bytes each, merges them into one,
+	 * keeping every object; *merged gets how many were merged. Crash safe
+	 * as collect is. */
+	int (*compact)(void *be, uint64_t small, size_t min_count, uint64_t *merged);
 } fw_objstore_backend;
 
 typedef struct fw_objstore fw_objstore;
+
+/* The backend's compact, or 0 with *merged 0 when it has none. */
+int fw_objstore_compact(fw_objstore *os, uint64_t small, size_t min_count, uint64_t *merged);
 
 /* Opens (creating when absent) the local backend in directory dir. */
 int fw_objstore_open_local(fw_objstore **out, const char *dir);

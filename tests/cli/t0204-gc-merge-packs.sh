@@ -66,4 +66,52 @@ expect_eq "a new pack" "$(npacks)" 2
 "$FW" gc >out
 expect_eq "merged again" "$(npacks)" 1
 expect_eq "records after" "$("$FW" cat c | wc -l)" $((20000 + 30 * 10 + 10))
+
+# Without gc: once FW_AUTO_MERGE_PACKS (default 50) small packs have piled
+# up, the commit that makes one more merges them, keeping every object
+unset FW_GC_GRACE
+small() { # N: a commit of record N
+	printf '{"id":"s%d","reward":%d}\n' "$1" "$1" >s.jsonl
+	"$FW" add c s.jsonl >/dev/null && "$FW" commit c -m "s$1" >/dev/null
+}
+"$FW" gc >/dev/null
+for k in 1 2 3 4; do FW_AUTO_MERGE_PACKS=5 small $k; done
+expect_eq "four small packs and the big one" "$(npacks)" 5
+FW_AUTO_MERGE_PACKS=5 small 5
+expect_eq "the fifth small pack: all five merged" "$(npacks)" 2
+"$FW" fsck >/dev/null 2>&1 && ok || bad "fsck after an automatic merge"
+expect_eq "every record" "$("$FW" cat c | wc -l)" $((20000 + 30 * 10 + 10 + 5))
+for k in 6 7 8 9 10 11; do FW_AUTO_MERGE_PACKS=0 small $k; done
+expect_eq "FW_AUTO_MERGE_PACKS=0: none merged" "$(npacks)" 8
+# while a gc holds its lock, a commit merges nothing, and succeeds
+(flock -x 9; FW_AUTO_MERGE_PACKS=5 small 12 && echo committed) 9>.fw/locks/.gc.lock >out
+expect_eq "a commit while gc runs" "$(cat out) $(npacks)" "committed 9"
+printf '{"id":"s13"}\n' >s.jsonl && "$FW" add c s.jsonl >/dev/null
+FW_AUTO_MERGE_PACKS=x "$FW" commit c -m s13 >out 2>err
+expect_eq "a bad FW_AUTO_MERGE_PACKS: the commit stands" "$? $(grep -c 'warning: small packs not merged' err)" "0 1"
+
+# killed at every step of an automatic merge: fsck is clean and the
+# records are the old or the new ones (stores in subdirectories, which fw
+# finds before the one here)
+printf '{"id":"k1"}\n' >k.jsonl
+mkdir pre && cp -a .fw pre/
+before=$("$FW" cat c | md5sum)
+cp -a pre ref && (cd ref && "$FW" add c ../k.jsonl >/dev/null && FW_AUTO_MERGE_PACKS=5 "$FW" commit c -m k >/dev/null)
+after=$(cd ref && "$FW" cat c | md5sum)
+[ "$(find ref/.fw/objects/pack -name '*.pack' -size -1024k | wc -l)" -le 1 ] && ok ||
+    bad "the reference left small packs: $(ls -l ref/.fw/objects/pack)"
+n=1
+while :; do
+	rm -rf km && cp -a pre km
+	(cd km && "$FW" add c ../k.jsonl >/dev/null &&
+	    FW_AUTO_MERGE_PACKS=5 FW_TEST_CRASH_AFTER_WRITES=$n "$FW" commit c -m k >/dev/null 2>&1) 2>/dev/null
+	rc=$?
+	(cd km && "$FW" fsck >/dev/null 2>&1) && ok || bad "killed at step $n: fsck"
+	got=$(cd km && "$FW" cat c | md5sum)
+	[ "$got" = "$before" ] || [ "$got" = "$after" ] && ok || bad "killed at step $n: records"
+	[ $rc -eq 0 ] && break
+	n=$((n + 1))
+	[ $n -gt 60 ] && { bad "the commit never finished"; break; }
+done
+[ $n -ge 5 ] && ok || bad "only $n kill points"
 finish

@@ -128,6 +128,7 @@ seg_chunk(void *arg, uint32_t num, const fw_chunk *ch)
 static const fw_objstore_backend mem_ops = {
 	"mem", mem_has, mem_get, mem_put, mem_flush, mem_iterate, mem_remove, mem_close,
 	NULL,	/* collect: this backend cannot collect garbage */
+	NULL,	/* compact: it has nothing to merge */
 };
 
 int
