@@ -267,12 +267,12 @@ fw_store_auto_compact(fw_store *s, uint64_t *merged)
 /*
  * Every commit writes its commit, tree and blobs into .fw/git as loose
  * files (four or five a commit, each taking a disk block). gc packs the
- * commits it reached, their trees and blobs, and the annotated tags refs
- * point at, into one git pack, makes it durable, and then removes the loose
- * objects and the older git packs that the new pack holds. Nothing is
- * pruned: a loose object or an older pack with something the new pack
- * lacks (what no ref or reflog entry reaches any more) stays. A kill leaves
- * at worst objects in two places.
+ * commits it reached, their trees and blobs, the annotated tags refs point
+ * at, every other loose object and every object of the older git packs
+ * into one git pack, makes it durable, and then removes the loose objects
+ * and the older packs that it holds (all of them, unless one could not be
+ * read whole). Nothing is pruned. A kill leaves at worst objects in two
+ * places.
  */
 static int
 add_tags(git_packbuilder *pb, git_repository *repo)
@@ -327,6 +327,76 @@ each_loose(const char *objdir, int (*fn)(void *arg, const char *path, const git_
 	return rc;
 }
 
+/* Every loose object goes into the pack, whether or not a ref reaches it
+ * (nothing is pruned): else one no ref reaches would stay loose and make
+ * every later gc pack everything again. */
+static int
+insert_loose(void *arg, const char *path, const git_oid *id)
+{
+	int grc = git_packbuilder_insert(arg, id, NULL);
+
+	return grc < 0 ? fw_git_error(grc, "gc: cannot pack %s", path) : 0;
+}
+
+static int
+insert_packed(const git_oid *id, void *arg)
+{
+	return git_packbuilder_insert(arg, id, NULL) < 0 ? -1 : 0;
+}
+
+/* An odb of one pack (its .idx path). */
+static int
+open_pack(git_odb **out, const char *idx)
+{
+	git_odb_backend *be = NULL;
+	int grc;
+
+	*out = NULL;
+	if ((grc = git_odb_new(out)) < 0 || (grc = git_odb_backend_one_pack(&be, idx)) < 0) {
+		git_odb_free(*out);
+		*out = NULL;
+		return fw_git_error(grc, "cannot open %s", idx);
+	}
+	/* the odb owns the backend once added, and frees it with itself */
+	if ((grc = git_odb_add_backend(*out, be, 1)) < 0) {
+		be->free(be);
+		git_odb_free(*out);
+		*out = NULL;
+		return fw_git_error(grc, "cannot open %s", idx);
+	}
+	return 0;
+}
+
+/* Every object of the older git packs goes into the new one too: nothing
+ * is pruned, and there is one git pack after every gc. */
+static int
+insert_old_packs(git_packbuilder *pb, const char *packdir)
+{
+	char path[4600];
+	DIR *d = opendir(packdir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL)
+		return 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		git_odb *old = NULL;
+		int grc;
+		if (n < 9 || strncmp(de->d_name, "pack-", 5) != 0 ||
+		    strcmp(de->d_name + n - 4, ".idx") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", packdir, de->d_name);
+		if ((rc = open_pack(&old, path)) < 0)
+			break;
+		if ((grc = git_odb_foreach(old, insert_packed, pb)) < 0)
+			rc = fw_git_error(grc, "gc: cannot pack the objects of %s", path);
+		git_odb_free(old);
+	}
+	closedir(d);
+	return rc;
+}
+
 static int
 count_one(void *arg, const char *path, const git_oid *id)
 {
@@ -367,28 +437,6 @@ in_packed(const git_oid *id, void *arg)
 	return 0;
 }
 
-/* An odb of one pack (its .idx path). */
-static int
-open_pack(git_odb **out, const char *idx)
-{
-	git_odb_backend *be = NULL;
-	int grc;
-
-	*out = NULL;
-	if ((grc = git_odb_new(out)) < 0 || (grc = git_odb_backend_one_pack(&be, idx)) < 0) {
-		git_odb_free(*out);
-		*out = NULL;
-		return fw_git_error(grc, "cannot open %s", idx);
-	}
-	/* the odb owns the backend once added, and frees it with itself */
-	if ((grc = git_odb_add_backend(*out, be, 1)) < 0) {
-		be->free(be);
-		git_odb_free(*out);
-		*out = NULL;
-		return fw_git_error(grc, "cannot open %s", idx);
-	}
-	return 0;
-}
 
 /* What a killed git_packbuilder_write leaves in the git pack directory:
  * libgit2's temporary pack (pack_git2_*) and index lock (*.lock), removed
@@ -442,7 +490,8 @@ pack_git(fw_store *s, git_packbuilder *pb, int dry_run, uint64_t *packed)
 		*packed = loose;	/* at most: those the walk reached */
 		return 0;
 	}
-	if ((rc = add_tags(pb, s->repo)) < 0)
+	if ((rc = add_tags(pb, s->repo)) < 0 || (rc = each_loose(objdir, insert_loose, pb)) < 0 ||
+	    (rc = insert_old_packs(pb, packdir)) < 0)
 		return rc;
 	if (mkdir(packdir, 0777) < 0 && errno != EEXIST)
 		return fw_error_errno("cannot create %s", packdir);

@@ -1,8 +1,8 @@
 #!/bin/sh
-# fw gc packs the git side: the loose commits, trees, blobs and annotated
-# tags it reaches go into one git pack, the loose copies and older packs it
-# holds go; nothing is pruned (an older pack with what no ref reaches any
-# more stays). Every ref, reflog revision and version reads as before, and
+# fw gc packs the git side: the commits, trees, blobs and annotated tags
+# it reaches, every other loose object and every object of the older git
+# packs go into one git pack; the loose copies and the older packs go.
+# Nothing is pruned. Every ref, reflog revision and version reads as before, and
 # git fsck accepts the store. Kills during it: t0203.
 . "$(dirname "$0")/lib.sh"
 
@@ -49,6 +49,12 @@ done
 check "git fsck" g fsck --strict
 "$FW" fsck >/dev/null 2>&1 && ok || bad "fw fsck after packing"
 expect_eq "again: nothing to pack" "$("$FW" gc --json | jq .git_objects_packed)" 0
+# a loose object no ref reaches is packed too (nothing is pruned), so that
+# it does not make every later gc pack everything again
+stray=$(echo stray | g hash-object -w --stdin)
+"$FW" gc >/dev/null
+expect_eq "the stray object, packed" "$(loose) $(g cat-file -t "$stray")" "0 blob"
+expect_eq "and the gc after packs nothing" "$("$FW" gc --json | jq .git_objects_packed)" 0
 
 # new commits are loose again; gc packs everything anew and the old pack,
 # all of whose objects the new one holds, goes
@@ -58,8 +64,8 @@ commit 30
 expect_eq "one git pack after a second gc" "$(loose) $(gpacks)" "0 1"
 
 # nothing is pruned: a commit reset away is packed while a reflog reaches
-# it; once the reflogs are expired, the pack that holds it stays beside the
-# new one (fw gc frees fw's objects, and leaves git's few bytes alone)
+# it; once the reflogs are expired it is packed again, into the one pack
+# (fw gc frees fw's objects, and leaves git's few bytes alone)
 before40=$(g rev-parse c/main)
 commit 40
 gone=$(g rev-parse c/main)
@@ -67,7 +73,7 @@ gone=$(g rev-parse c/main)
 "$FW" reset c@main "$before40" >/dev/null
 commit 41
 FW_GC_GRACE=0 "$FW" gc --expire-reflogs 0 >out || bad "gc --expire-reflogs: $(cat out)"
-expect_eq "the older pack stays" "$(loose) $(gpacks)" "0 2"
+expect_eq "one pack still" "$(loose) $(gpacks)" "0 1"
 expect_eq "with the commit no ref reaches" "$(g cat-file -t "$gone")" commit
 check "git fsck after" g fsck --strict
 "$FW" fsck >/dev/null 2>&1 && ok || bad "fw fsck after expiring"
