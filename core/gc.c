@@ -367,33 +367,46 @@ open_pack(git_odb **out, const char *idx)
 	return 0;
 }
 
-/* Every object of the older git packs goes into the new one too: nothing
- * is pruned, and there is one git pack after every gc. */
+/* Calls fn(arg, path) for each file in the git pack directory whose name
+ * starts with prefix and ends with suffix; fn's non-zero return stops it. */
 static int
-insert_old_packs(git_packbuilder *pb, const char *packdir)
+each_pack_file(const char *packdir, const char *prefix, const char *suffix,
+    int (*fn)(void *arg, const char *path, const char *name), void *arg)
 {
 	char path[4600];
 	DIR *d = opendir(packdir);
 	struct dirent *de;
+	size_t pl = strlen(prefix), sl = strlen(suffix);
 	int rc = 0;
 
 	if (d == NULL)
-		return 0;
+		return errno == ENOENT ? 0 : fw_error_errno("cannot read %s", packdir);
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
-		git_odb *old = NULL;
-		int grc;
-		if (n < 9 || strncmp(de->d_name, "pack-", 5) != 0 ||
-		    strcmp(de->d_name + n - 4, ".idx") != 0)
+		if (n < pl + sl || strncmp(de->d_name, prefix, pl) != 0 ||
+		    strcmp(de->d_name + n - sl, suffix) != 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", packdir, de->d_name);
-		if ((rc = open_pack(&old, path)) < 0)
-			break;
-		if ((grc = git_odb_foreach(old, insert_packed, pb)) < 0)
-			rc = fw_git_error(grc, "gc: cannot pack the objects of %s", path);
-		git_odb_free(old);
+		rc = fn(arg, path, de->d_name);
 	}
 	closedir(d);
+	return rc;
+}
+
+/* Every object of the older git packs goes into the new one too: nothing
+ * is pruned, and there is one git pack after every gc. */
+static int
+insert_old_pack(void *arg, const char *path, const char *name)
+{
+	git_odb *old = NULL;
+	int rc, grc;
+
+	(void)name;
+	if ((rc = open_pack(&old, path)) < 0)
+		return rc;
+	if ((grc = git_odb_foreach(old, insert_packed, arg)) < 0)
+		rc = fw_git_error(grc, "gc: cannot pack the objects of %s", path);
+	git_odb_free(old);
 	return rc;
 }
 
@@ -441,31 +454,69 @@ in_packed(const git_oid *id, void *arg)
 /* What a killed git_packbuilder_write leaves in the git pack directory:
  * libgit2's temporary pack (pack_git2_*) and index lock (*.lock), removed
  * once older than the grace period. */
+struct leftover_arg {
+	int64_t grace;
+	int dry_run;
+	fw_objstore_gc_result *res;
+};
+
+static int
+leftover(void *arg, const char *path, const char *name)
+{
+	struct leftover_arg *a = arg;
+	struct stat st;
+
+	(void)name;
+	if (stat(path, &st) < 0 || (int64_t)(time(NULL) - st.st_mtime) < a->grace)
+		return 0;
+	a->res->tmp_removed++;
+	a->res->bytes_freed += (uint64_t)st.st_size;
+	if (!a->dry_run && unlink(path) < 0 && errno != ENOENT)
+		return fw_error_errno("cannot remove %s", path);
+	return 0;
+}
+
 static int
 git_leftovers(const char *packdir, int64_t grace, int dry_run, fw_objstore_gc_result *res)
 {
-	char path[4600];
-	DIR *d = opendir(packdir);
-	struct dirent *de;
-	int rc = 0;
+	struct leftover_arg a = { grace, dry_run, res };
+	int rc;
 
-	if (d == NULL)
-		return 0;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-		struct stat st;
-		if (strncmp(de->d_name, "pack_git2_", 10) != 0 &&
-		    !(n > 5 && strcmp(de->d_name + n - 5, ".lock") == 0))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", packdir, de->d_name);
-		if (stat(path, &st) < 0 || (int64_t)(time(NULL) - st.st_mtime) < grace)
-			continue;
-		res->tmp_removed++;
-		res->bytes_freed += (uint64_t)st.st_size;
-		if (!dry_run && unlink(path) < 0 && errno != ENOENT)
-			rc = fw_error_errno("cannot remove %s", path);
+	if ((rc = each_pack_file(packdir, "pack_git2_", "", leftover, &a)) < 0)
+		return rc;
+	return each_pack_file(packdir, "", ".lock", leftover, &a);
+}
+
+/* An older pack, removed when the new one holds all of its objects. */
+struct old_arg {
+	struct prune_arg *pa;
+	const char *keep;	/* the new pack's name, pack-<hex>.idx */
+};
+
+static int
+remove_old_pack(void *arg, const char *path, const char *name)
+{
+	struct old_arg *o = arg;
+	char pack[4600];
+	git_odb *old = NULL;
+	int grc, rc = 0;
+
+	if (strcmp(name, o->keep) == 0 || open_pack(&old, path) < 0) {
+		fw_error_clear();
+		return 0;	/* the new one, or not ours to judge */
 	}
-	closedir(d);
+	o->pa->rc = 0;
+	grc = git_odb_foreach(old, in_packed, o->pa);
+	git_odb_free(old);
+	if ((grc < 0 && grc != GIT_EUSER) || o->pa->rc != 0)
+		return 0;
+	/* the index first: a pack without one is never read */
+	snprintf(pack, sizeof(pack), "%.*s.pack", (int)(strlen(path) - 4), path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		rc = fw_error_errno("cannot remove %s", path);
+	if (rc == 0 && unlink(pack) < 0 && errno != ENOENT)
+		rc = fw_error_errno("cannot remove %s", pack);
+	fw_crash_point("git old pack removed");
 	return rc;
 }
 
@@ -476,8 +527,6 @@ pack_git(fw_store *s, git_packbuilder *pb, int dry_run, uint64_t *packed)
 	struct prune_arg pa = { NULL, 0, 0 };
 	uint64_t loose = 0;
 	const char *name;
-	DIR *d;
-	struct dirent *de;
 	int rc, grc;
 
 	snprintf(objdir, sizeof(objdir), "%sobjects", git_repository_path(s->repo));
@@ -485,13 +534,13 @@ pack_git(fw_store *s, git_packbuilder *pb, int dry_run, uint64_t *packed)
 	if ((rc = each_loose(objdir, count_one, &loose)) < 0)
 		return rc;
 	if (loose == 0)
-		return 0;	/* packed already (older packs are kept as they are) */
+		return 0;	/* packed already */
 	if (dry_run) {
 		*packed = loose;	/* at most: those the walk reached */
 		return 0;
 	}
 	if ((rc = add_tags(pb, s->repo)) < 0 || (rc = each_loose(objdir, insert_loose, pb)) < 0 ||
-	    (rc = insert_old_packs(pb, packdir)) < 0)
+	    (rc = each_pack_file(packdir, "pack-", ".idx", insert_old_pack, pb)) < 0)
 		return rc;
 	if (mkdir(packdir, 0777) < 0 && errno != EEXIST)
 		return fw_error_errno("cannot create %s", packdir);
@@ -511,41 +560,11 @@ pack_git(fw_store *s, git_packbuilder *pb, int dry_run, uint64_t *packed)
 		rmdir(path);
 	}
 	fw_crash_point("git loose objects removed");
-	/* older packs all of whose objects the new one holds */
-	if ((d = opendir(packdir)) == NULL) {
-		rc = fw_error_errno("cannot read %s", packdir);
-		goto done;
-	}
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-		git_odb *old = NULL;
-		if (n < 9 || strncmp(de->d_name, "pack-", 5) != 0 ||
-		    strcmp(de->d_name + n - 4, ".idx") != 0)
-			continue;
-		if (n - 9 == strlen(name) && strncmp(de->d_name + 5, name, n - 9) == 0)
-			continue;	/* the new one */
-		snprintf(path, sizeof(path), "%s/%s", packdir, de->d_name);
-		if (open_pack(&old, path) < 0) {
-			fw_error_clear();
-			continue;	/* not ours to judge */
-		}
-		pa.rc = 0;
-		grc = git_odb_foreach(old, in_packed, &pa);
-		git_odb_free(old);
-		if (grc < 0 && grc != GIT_EUSER)
-			continue;
-		if (pa.rc == 0) {
-			/* the index first: a pack without one is never read */
-			if (unlink(path) < 0 && errno != ENOENT)
-				rc = fw_error_errno("cannot remove %s", path);
-			snprintf(path + strlen(path) - 4, 6, ".pack");
-			if (rc == 0 && unlink(path) < 0 && errno != ENOENT)
-				rc = fw_error_errno("cannot remove %s", path);
-			fw_crash_point("git old pack removed");
-		}
-	}
-	closedir(d);
-	if (rc == 0)
+	/* older packs all of whose objects the new one holds: all of them */
+	char keep[300];
+	snprintf(keep, sizeof(keep), "pack-%s.idx", name);
+	struct old_arg oa = { &pa, keep };
+	if ((rc = each_pack_file(packdir, "pack-", ".idx", remove_old_pack, &oa)) == 0)
 		rc = fw_fsync_dir(packdir);
 done:
 	git_odb_free(pa.packed);
