@@ -194,7 +194,10 @@ asan: deps
 
 # libFuzzer targets (clang): build-fuzz/fuzz_<name>; the library is built with
 # fuzzer-no-link so that libFuzzer sees its coverage. Run one with
-#   build-fuzz/fuzz_jsonl -max_total_time=60 tests/fuzz/corpus/jsonl
+#   build-fuzz/fuzz_jsonl -max_total_time=60 -artifact_prefix=build-fuzz/ build-fuzz/corpus-jsonl
+# A finding is written under build-fuzz/ (never into the source tree, where it
+# was once committed by mistake); copy it into tests/fuzz/seeds/<name>/ with
+# the fix, so that every later run replays it.
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 fuzz: deps
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
@@ -207,7 +210,7 @@ fuzz: deps
 		mkdir -p build-fuzz/corpus-$$t; \
 		echo "fuzz_$$t: 20 s"; \
 		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
-		build-fuzz/fuzz_$$t -max_total_time=20 -print_final_stats=0 $$dict build-fuzz/corpus-$$t tests/fuzz/seeds/$$t >/dev/null 2>build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
+		build-fuzz/fuzz_$$t -max_total_time=20 -print_final_stats=0 -artifact_prefix=build-fuzz/ $$dict build-fuzz/corpus-$$t tests/fuzz/seeds/$$t >/dev/null 2>build-fuzz/fuzz_$$t.log || { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
 	done; echo "fuzz: all targets ran clean"
 
 clean:

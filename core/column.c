@@ -262,8 +262,10 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 			else if ((rc = fw_rd_varint(&r, &l)) < 0)
 				goto bad;
 		}
-		total += l;
-		if (total > UINT32_MAX || total > (uint64_t)(r.end - r.p)) {
+		/* l is checked alone first: a ten-byte varint near 2^64
+		 * would wrap the sum back under the limit (fuzz_objects). */
+		if (l > (uint64_t)(r.end - r.p) ||
+		    (total += l) > UINT32_MAX || total > (uint64_t)(r.end - r.p)) {
 			rc = fw_error_set(FW_ECORRUPT, "column payload lengths overrun");
 			goto bad;
 		}

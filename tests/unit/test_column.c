@@ -76,3 +76,21 @@ test_column_stats_long_numbers(void)
 	CHECK(st.min == 1 && st.max > 9e99);
 	fw_column_release(&c);
 }
+
+/* A payload length near 2^64 must not wrap the running total back under the
+ * data's size (fuzz_objects found this: the next value then "ended" before it
+ * began, and its length read as 4 GiB). */
+void
+test_column_length_wrap(void)
+{
+	/* version 1, type json, 4 rows of kind number; lengths 4, then a
+	 * ten-byte varint of 2^64-1 (which took the total from 4 to 3), ... */
+	static const uint8_t enc[] = {
+		0x01, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x03, 0x02, 0x04,
+		0x2d, 0x74, 0x03, 0x6f, 0x6f, 0x2d, 0x74, 0x03, 0x02
+	};
+	fw_column c;
+
+	CHECK_INT(fw_column_decode(&c, "x", FW_TYPE_JSON, enc, sizeof(enc)), FW_ECORRUPT);
+}
