@@ -17,8 +17,15 @@ struct pack {
 	char *name;		/* pack-<hex> */
 	int fd;
 	uint32_t n;
-	unsigned char *entries;	/* n * IDX_ENTRY, sorted by id */
+	unsigned char *entries;	/* n * IDX_ENTRY, sorted by id; then fan */
+	uint32_t *fan;		/* fan[b]: entries whose id's first byte is < b
+				 * (257 of them, in entries' allocation) */
 };
+
+/* Bytes to allocate for the entries of an index of n objects and their
+ * fanout; fw_local_pack_fanout fills pk->fan from pk->entries. */
+#define PACK_ENTRIES_ALLOC(n) ((size_t)(n) * IDX_ENTRY + 257 * sizeof(uint32_t))
+void fw_local_pack_fanout(struct pack *pk);
 
 struct pending {
 	fw_oid id;
@@ -36,9 +43,12 @@ struct local {
 	/* the pack being written */
 	int tmpfd;
 	char *tmppath;
-	uint64_t tmpoff;
+	uint64_t tmpoff;	/* its size, wbuf included */
+	unsigned char *wbuf;	/* its last wlen bytes, not written yet */
+	size_t wlen;
 	struct pending *p;	/* open addressing by id */
 	size_t cap, n;
+	int loose;		/* objects/ held a loose-object directory at open */
 	int *retired;		/* descriptors of packs gc removed, closed at the end */
 	size_t nretired;
 };
