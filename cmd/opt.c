@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -179,8 +180,14 @@ done:
 	return rc;
 }
 
+/* Asked once: progress asks for every row group it reports. */
 int
 cmd_stderr_tty(void)
 {
-	return isatty(2);
+	static atomic_int tty = -1;
+	int t = atomic_load(&tty);
+
+	if (t < 0)
+		atomic_store(&tty, t = isatty(2));
+	return t;
 }
