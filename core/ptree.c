@@ -817,6 +817,30 @@ pass(const fw_ptree *t, const struct level *lv, const fw_ptree_child *root,
 			unref(t, old);
 			goto done;
 		}
+		/* A chunk that starts where this old node starts sees, up to the
+		 * first edit, the entries and byte counts the node was cut from:
+		 * none of them was a boundary but the node's last, so they go in
+		 * without asking fw_ptree_boundary (half the entries of a row
+		 * group one patch lands in). */
+		if (ch.n == 0 && old->n > 1) {
+			uint32_t lo = 0, hi = old->n - 1;
+			if (i < lv->ne && (is_last || kcmp(t, lv->e[i].key, replaced.key) <= 0))
+				while (lo < hi) {
+					uint32_t mid = lo + (hi - lo) / 2;
+					if (kcmp(t, old->keys + (size_t)mid * t->klen, lv->e[i].key) < 0)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+			else
+				lo = hi;
+			for (; j < lo && rc == 0; j++) {
+				fw_ptree_ent e = { .src = old, .edit = -1, .row = j,
+				    .size = old->sizes[j] };
+				memcpy(e.key, old->keys + (size_t)j * t->klen, t->klen);
+				rc = chunk_push(t, &ch, &e);
+			}
+		}
 		while (rc == 0 && (j < old->n || (i < lv->ne &&
 		    (is_last || kcmp(t, lv->e[i].key, replaced.key) <= 0)))) {
 			const fw_ptree_edit *ed = i < lv->ne ? &lv->e[i] : NULL;
