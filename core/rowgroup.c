@@ -866,9 +866,10 @@ keys:;
 	}
 	rc = 0;
 done:
-	if (recs)
-		for (size_t i = 0; i < n; i++)
-			fw_rec_free(&recs[i]);
+	/* only edited rows hold a record */
+	if (recs && edited)
+		for (size_t e = 0; e < nedited; e++)
+			fw_rec_free(&recs[edited[e]]);
 	free(recs);
 	free(cols);
 	free(cname);
