@@ -198,9 +198,9 @@ asan: deps
 # A finding is written under build-fuzz/ (never into the source tree, where it
 # was once committed by mistake); copy it into tests/fuzz/seeds/<name>/ with
 # the fix, so that every later run replays it.
-FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 fuzz: deps
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" build-fuzz/libfw.a
 	@for t in $(FUZZ_TARGETS); do \
 		echo "clang fuzz $$t"; \
 		clang -std=c11 -D_GNU_SOURCE -Iinclude -Icore -Iobjstore $(PKG_CFLAGS) $(FUZZ_FLAGS) \

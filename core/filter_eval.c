@@ -335,7 +335,10 @@ step(struct filter_ctx *c, const struct fstep *st, fval *v)
 			return rc;
 		ix += (int64_t)n;
 	}
-	if (filter_scan_begin(&it, v->s, v->len) < 0)
+	/* The text must be what its kind says: a key is looked up in an
+	 * object and an index in an array (fuzz_filter_json passed an array's
+	 * text as an object, and an empty key matched its elements). */
+	if (filter_scan_begin(&it, v->s, v->len) < 0 || !it.obj != !st->key)
 		return corrupt();
 	while ((rc = filter_scan_next(&it, &key, &klen, &val, &vlen)) > 0) {
 		if (st->key) {

@@ -762,6 +762,24 @@ test_filter_scan(void)
 		fw_column_release(&t);
 	}
 	fw_filter_free(f);
+	/* A payload that is not what its kind says: an array's text as an
+	 * object (an empty key once matched its elements), an object's as an
+	 * array. Corrupt, not an answer (fuzz_filter_json found the first). */
+	static const struct { fw_kind k; const char *p, *e; } lies[] = {
+		{ FW_KIND_OBJECT, "[1]", "o[\"\"] == 1" },
+		{ FW_KIND_OBJECT, "[{\"a\":1}]", "o.a == 1" },
+		{ FW_KIND_ARRAY, "{\"a\":1}", "o[0] == 1" },
+	};
+	for (size_t k = 0; k < sizeof(lies) / sizeof(lies[0]); k++) {
+		fw_column t;
+		const fw_column *tp = &t;
+		fw_column_init(&t, "o", FW_TYPE_JSON);
+		CHECK_OK(fw_column_append(&t, lies[k].k, lies[k].p, strlen(lies[k].p)));
+		CHECK_OK(fw_filter_parse(&f, lies[k].e));
+		CHECK_INT(fw_filter_match_columns(f, &tp, 1, 1, m), FW_ECORRUPT);
+		fw_filter_free(f);
+		fw_column_release(&t);
+	}
 	fw_buf_release(&enc);
 }
 
