@@ -64,6 +64,69 @@ take_cmp(const void *a, const void *b)
 	return memcmp(((const struct take *)a)->e, ((const struct take *)b)->e, 32);
 }
 
+static int
+read_frame(const struct take *t, unsigned char **buf, size_t *cap)
+{
+	uint32_t len = rd32(t->e + 40);
+
+	if (len > *cap) {
+		unsigned char *nb = realloc(*buf, len);
+		if (nb == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		*buf = nb;
+		*cap = len;
+	}
+	if (fw_local_pread_all(t->pk->fd, *buf, len, rd64(t->e + 32)) < 0) {
+		char hex[FW_OID_HEXSZ + 1];
+		fw_oid_tohex(hex, (const fw_oid *)(const void *)t->e);
+		return fw_error_set(FW_ECORRUPT, "object %s is corrupt: its pack is cut short", hex);
+	}
+	return 0;
+}
+
+/*
+ * One of n copies of an object (a killed gc or merge leaves an object in two
+ * packs), into *out: a copy that decodes to its id, and of those the one
+ * with the shortest and then smallest frame, so that the pick does not
+ * depend on the order the packs were listed in. Copies are usually the same
+ * bytes; one may be damaged, and then removing the old packs would leave
+ * only the damaged one if it were picked. When none checks, the smallest.
+ */
+static int
+pick_copy(const struct take *c, size_t n, struct take *out)
+{
+	unsigned char *a = NULL, *b = NULL;
+	size_t acap = 0, bcap = 0;
+	int best = -1, best_ok = -1, rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		/* ok: -1 unreadable, 0 damaged, 1 sound */
+		if ((rc = read_frame(&c[i], &b, &bcap)) == FW_ENOMEM)
+			break;
+		int ok = rc < 0 ? -1 : fw_obj_frame_check((const fw_oid *)(const void *)c[i].e,
+		    b, rd32(c[i].e + 40)) == 0;
+		uint32_t len = rd32(c[i].e + 40), blen = best < 0 ? 0 : rd32(c[best].e + 40);
+		rc = 0;
+		if (best >= 0 && (best_ok > ok || (best_ok == ok && (ok < 0 ||
+		    blen < len || (blen == len && memcmp(a, b, len) <= 0)))))
+			continue;
+		best = (int)i;
+		best_ok = ok;
+		unsigned char *sw = a;
+		size_t swc = acap;
+		a = b;
+		acap = bcap;
+		b = sw;
+		bcap = swc;
+	}
+	fw_error_clear();
+	if (rc == 0)
+		*out = c[best < 0 ? 0 : best];
+	free(a);
+	free(b);
+	return rc;
+}
+
 /*
  * Writes one pack of the objects kept[p][i] of packs pks[0..npk), in id
  * order, each once (after a killed gc an object may be in two packs), and
@@ -94,9 +157,14 @@ repack(struct local *l, const struct pack *const *pks, uint8_t *const *kept, siz
 	if (npk > 1)
 		qsort(t, nt, sizeof(*t), take_cmp);
 	size_t w = 0;
-	for (size_t i = 0; i < nt; i++)
-		if (w == 0 || memcmp(t[w - 1].e, t[i].e, 32) != 0)
+	for (size_t i = 0, j; i < nt; i = j) {
+		for (j = i + 1; j < nt && memcmp(t[i].e, t[j].e, 32) == 0; j++)
+			;
+		if (j - i == 1)
 			t[w++] = t[i];
+		else if ((rc = pick_copy(t + i, j - i, &t[w++])) < 0)
+			goto done;
+	}
 	nt = w;
 	sz = 8 + 4 + nt * IDX_ENTRY + 32;
 	snprintf(tpath, sizeof(tpath), "%s/.tmp-gc-%d-%u.pack", l->packdir, (int)getpid(), seq++);

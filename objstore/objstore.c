@@ -390,13 +390,63 @@ fw_obj_check(const fw_oid *id, const char *type, const void *data, size_t len)
 	return fw_oid_cmp(&check, id) == 0 ? 0 : corrupt(id, "content does not match its id");
 }
 
+/*
+ * The content of one object frame, into out. want: the type it must have,
+ * or NULL for any; got (256 bytes), when not NULL, receives the type.
+ */
+static int
+frame_decode(const fw_oid *id, const char *raw, size_t rawlen, const char *want,
+    char *got, fw_buf *out)
+{
+	struct tls *t;
+	unsigned long long size;
+	size_t tlen, zn;
+	int rc;
+
+	if (rawlen < 5 || memcmp(raw, FRAME_MAGIC, 4) != 0)
+		return corrupt(id, "bad header");
+	tlen = (unsigned char)raw[4];
+	if (rawlen < 5 + tlen || (want && (tlen != strlen(want) ||
+	    memcmp(raw + 5, want, tlen) != 0)))
+		return corrupt(id, "wrong object type");
+	if (got) {
+		memcpy(got, raw + 5, tlen);
+		got[tlen] = '\0';
+	}
+	size = ZSTD_getFrameContentSize(raw + 5 + tlen, rawlen - 5 - tlen);
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size > ((unsigned long long)1 << 34))
+		return corrupt(id, "bad compressed frame");
+	if ((rc = fw_buf_grow(out, (size_t)size)) < 0)
+		return rc;
+	if ((t = tls_get()) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	zn = ZSTD_decompressDCtx(t->dctx, out->data, (size_t)size + 1,
+	    raw + 5 + tlen, rawlen - 5 - tlen);
+	if (ZSTD_isError(zn) || zn != size)
+		return corrupt(id, "bad compressed frame");
+	out->len = zn;
+	out->data[zn] = '\0';
+	return 0;
+}
+
+int
+fw_obj_frame_check(const fw_oid *id, const void *frame, size_t len)
+{
+	fw_buf out = FW_BUF_INIT;
+	char type[256];
+	int rc;
+
+	if ((rc = frame_decode(id, frame, len, NULL, type, &out)) == 0)
+		rc = fw_obj_check(id, type, out.data, out.len);
+	fw_buf_release(&out);
+	return rc;
+}
+
 static int
 get(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type, int verify)
 {
 	fw_buf raw = FW_BUF_INIT;
-	struct tls *t;
-	unsigned long long size;
-	size_t tlen = strlen(type), zn;
 	int rc, cacheable = os->cmax && strcmp(type, os->ctype) == 0;
 
 	fw_buf_reset(out);
@@ -404,41 +454,14 @@ get(fw_objstore *os, fw_buf *out, const fw_oid *id, const char *type, int verify
 		return rc < 0 ? rc : 0;
 	if ((rc = os->ops->get(os->be, id, &raw)) < 0)
 		goto done;
-	if (raw.len < 5 || memcmp(raw.data, FRAME_MAGIC, 4) != 0) {
-		rc = corrupt(id, "bad header");
+	if ((rc = frame_decode(id, raw.data, raw.len, type, NULL, out)) < 0)
 		goto done;
-	}
-	if ((unsigned char)raw.data[4] != tlen || raw.len < 5 + tlen ||
-	    memcmp(raw.data + 5, type, tlen) != 0) {
-		rc = corrupt(id, "wrong object type");
-		goto done;
-	}
-	size = ZSTD_getFrameContentSize(raw.data + 5 + tlen, raw.len - 5 - tlen);
-	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
-	    size > ((unsigned long long)1 << 34)) {
-		rc = corrupt(id, "bad compressed frame");
-		goto done;
-	}
-	if ((rc = fw_buf_grow(out, (size_t)size)) < 0)
-		goto done;
-	if ((t = tls_get()) == NULL) {
-		rc = fw_error_set(FW_ENOMEM, "out of memory");
-		goto done;
-	}
-	zn = ZSTD_decompressDCtx(t->dctx, out->data, (size_t)size + 1,
-	    raw.data + 5 + tlen, raw.len - 5 - tlen);
-	if (ZSTD_isError(zn) || zn != size) {
-		rc = corrupt(id, "bad compressed frame");
-		goto done;
-	}
-	out->len = zn;
-	out->data[zn] = '\0';
 	if (verify && (rc = fw_obj_check(id, type, out->data, out->len)) < 0)
 		goto done;
 	if (cacheable && verify)
 		cache_put(os, id, out->data, out->len);
 	os->gets++;
-	os->get_bytes += zn;
+	os->get_bytes += out->len;
 done:
 	if (rc < 0)
 		fw_buf_reset(out);

@@ -122,6 +122,9 @@ int fw_obj_get_unverified(fw_objstore *os, fw_buf *out, const fw_oid *id, const 
 /* 0 when data (of the given type) is the content of id; FW_ECORRUPT "object X
  * is corrupt: content does not match its id" otherwise. */
 int fw_obj_check(const fw_oid *id, const char *type, const void *data, size_t len);
+/* Whether a stored frame (what a backend holds for id) decodes to content
+ * whose id is id: 0, or FW_ECORRUPT naming the object. */
+int fw_obj_frame_check(const fw_oid *id, const void *frame, size_t len);
 int fw_obj_has(fw_objstore *os, const fw_oid *id);
 /* 1 and *size (its stored bytes) when present, 0 when absent, <0 on error. */
 int fw_obj_size(fw_objstore *os, const fw_oid *id, uint64_t *size);

@@ -5,6 +5,7 @@
 #include "fw/error.h"
 #include "fw/maint.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,4 +300,115 @@ test_fsck_full_statistics(void)
 	fw_buf_release(&b);
 	fw_schema_release(&schema);
 	fw_store_close(s);
+}
+
+/* Bytes of a file, or NULL. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = NULL;
+	long n;
+
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (b = malloc((size_t)n + 1)) != NULL &&
+	    fread(b, 1, (size_t)n, f) == (size_t)n)
+		*len = (size_t)n;
+	else {
+		free(b);
+		b = NULL;
+	}
+	if (f)
+		fclose(f);
+	return b;
+}
+
+/* The one pack file with this suffix in dir/pack, into out. */
+static int
+find_pack(const char *dir, const char *suffix, char *out, size_t n)
+{
+	char pd[4200];
+	DIR *d;
+	struct dirent *de;
+	int found = 0;
+
+	snprintf(pd, sizeof(pd), "%s/pack", dir);
+	if ((d = opendir(pd)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name), sl = strlen(suffix);
+		if (l > sl && strncmp(de->d_name, "pack-", 5) == 0 &&
+		    strcmp(de->d_name + l - sl, suffix) == 0) {
+			snprintf(out, n, "%s/%s", pd, de->d_name);
+			found++;
+		}
+	}
+	closedir(d);
+	return found == 1;
+}
+
+/*
+ * An object in two packs (what a killed gc leaves), one copy damaged: the
+ * merge keeps the sound copy, whichever pack holds the damaged one, and
+ * removing the old packs loses nothing.
+ */
+void
+test_compact_picks_sound_copy(void)
+{
+	char text[400];
+
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + (i * 7 + i / 13) % 26);
+	for (int damaged = 0; damaged < 2; damaged++) {
+		char dir[2][300], pk[2][4400], ix[4400], to[4400];
+		fw_objstore *os;
+		fw_oid x, y[2];
+		uint64_t stored, merged = 0;
+		fw_buf out = FW_BUF_INIT;
+		size_t len = 0;
+
+		for (int s = 0; s < 2; s++)
+			snprintf(dir[s], sizeof(dir[s]), "%s", t_tmpdir());	/* a static buffer */
+		for (int s = 0; s < 2; s++) {
+			CHECK_OK(fw_objstore_open_local(&os, dir[s]));
+			CHECK(fw_obj_put(os, &x, &stored, "col", text, sizeof(text)) >= 0);
+			CHECK(fw_obj_put(os, &y[s], &stored, "ixl", s ? "side b" : "side a", 6) >= 0);
+			CHECK_OK(fw_objstore_flush(os));
+			fw_objstore_free(os);
+			CHECK(find_pack(dir[s], ".pack", pk[s], sizeof(pk[s])));
+		}
+		/* damage x (the only "col" object) in one pack */
+		char *b = slurp(pk[damaged], &len), *at = NULL;
+		for (size_t i = 0; b && i + 8 < len && !at; i++)
+			if (memcmp(b + i, "FWO1\003col", 8) == 0)
+				at = b + i;
+		CHECK(at != NULL && at + 40 < b + len);
+		if (at == NULL)
+			return;
+		at[30] ^= 0x5a;
+		FILE *f = fopen(pk[damaged], "r+b");
+		CHECK(f && fseek(f, at - b, SEEK_SET) == 0 && fwrite(at, 1, 40, f) == 40);
+		if (f)
+			fclose(f);
+		free(b);
+		/* the second store's pack joins the first */
+		CHECK(find_pack(dir[1], ".idx", ix, sizeof(ix)));
+		snprintf(to, sizeof(to), "%s/pack/%s", dir[0], strrchr(pk[1], '/') + 1);
+		CHECK(rename(pk[1], to) == 0);
+		snprintf(to, sizeof(to), "%s/pack/%s", dir[0], strrchr(ix, '/') + 1);
+		CHECK(rename(ix, to) == 0);
+
+		CHECK_OK(fw_objstore_open_local(&os, dir[0]));
+		CHECK_OK(fw_objstore_compact(os, (uint64_t)1 << 30, 2, &merged));
+		CHECK_INT(merged, 2);
+		fw_objstore_free(os);
+		CHECK(find_pack(dir[0], ".pack", pk[0], sizeof(pk[0])));	/* one left */
+		CHECK_OK(fw_objstore_open_local(&os, dir[0]));
+		CHECK_OK(fw_obj_get(os, &out, &x, "col"));
+		CHECK(out.len == sizeof(text) && memcmp(out.data, text, out.len) == 0);
+		CHECK_OK(fw_obj_get(os, &out, &y[0], "ixl"));
+		CHECK_OK(fw_obj_get(os, &out, &y[1], "ixl"));
+		fw_objstore_free(os);
+		fw_buf_release(&out);
+	}
 }
