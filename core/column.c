@@ -128,6 +128,46 @@ fw_column_append(fw_column *c, fw_kind kind, const char *payload, size_t len)
 }
 
 int
+fw_column_append_rows(fw_column *c, const fw_column *src, uint32_t from, uint32_t count)
+{
+	uint32_t end = c->n ? c->off[c->n] : 0, base = src->off[from];
+	size_t len = src->off[from + count] - base;
+	int rc;
+
+	if (count == 0)
+		return 0;
+	if ((uint64_t)c->n + count > UINT32_MAX)
+		return fw_error_set(FW_EINVALID, "too many rows in a column");
+	while (c->cap_rows < c->n + count) {
+		uint32_t n = c->n;
+		c->n = c->cap_rows;	/* ensure_row doubles what is allocated */
+		rc = ensure_row(c);
+		c->n = n;
+		if (rc < 0)
+			return rc;
+	}
+	if ((uint64_t)end + len > UINT32_MAX)
+		return fw_error_set(FW_EINVALID, "column payload over 4 GiB");
+	if (end + len + 1 > c->cap_data) {
+		size_t want = c->cap_data ? c->cap_data : 256;
+		while (want < end + len + 1)
+			want *= 2;
+		char *d = realloc(c->data, want);
+		if (d == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		c->data = d;
+		c->cap_data = want;
+	}
+	memcpy(c->kind + c->n, src->kind + from, count);
+	if (len)
+		memcpy(c->data + end, src->data + base, len);
+	for (uint32_t i = 0; i < count; i++)
+		c->off[c->n + i + 1] = end + (src->off[from + i + 1] - base);
+	c->n += count;
+	return 0;
+}
+
+int
 fw_column_numbers(fw_column *c)
 {
 	double *num;

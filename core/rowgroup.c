@@ -779,13 +779,20 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 						break;
 					last = ents[i].src;
 				}
-				if (oc == NULL || oc->kind[r] == FW_KIND_MISSING) {
+				if (oc == NULL) {
 					rc = fw_column_append(&col, FW_KIND_MISSING, NULL, 0);
-				} else {
-					present = 1;
-					rc = fw_column_append(&col, oc->kind[r], oc->data + oc->off[r],
-					    oc->off[r + 1] - oc->off[r]);
+					continue;
 				}
+				/* the unedited rows that follow in the same old row
+				 * group go in with one copy */
+				size_t j = i + 1;
+				while (j < n && ents[j].edit < 0 && ents[j].src == ents[i].src &&
+				    ents[j].row == r + (uint32_t)(j - i))
+					j++;
+				for (uint32_t q = r; !present && q < r + (uint32_t)(j - i); q++)
+					present = oc->kind[q] != FW_KIND_MISSING;
+				rc = fw_column_append_rows(&col, oc, r, (uint32_t)(j - i));
+				i = j - 1;
 			} else {
 				if (kind_of_field(f) != FW_KIND_MISSING)
 					present = 1;

@@ -78,6 +78,9 @@ int fw_type_parse(fw_type *out, const char *name);
 void fw_column_init(fw_column *c, const char *name, fw_type type);
 void fw_column_release(fw_column *c);
 int fw_column_append(fw_column *c, fw_kind kind, const char *payload, size_t len);
+/* Appends rows from .. from + count - 1 of src, as fw_column_append of
+ * each would, with one copy of their kinds and payloads. */
+int fw_column_append_rows(fw_column *c, const fw_column *src, uint32_t from, uint32_t count);
 /* Computes the statistics of c. */
 void fw_column_stats(const fw_column *c, fw_colstats *st);
 /* Serialises c (the bytes of one column object, before compression). */

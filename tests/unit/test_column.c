@@ -94,3 +94,51 @@ test_column_length_wrap(void)
 
 	CHECK_INT(fw_column_decode(&c, "x", FW_TYPE_JSON, enc, sizeof(enc)), FW_ECORRUPT);
 }
+
+/* fw_column_append_rows gives what fw_column_append row by row gives, for
+ * runs of every length at every place, onto empty and built columns. */
+void
+test_column_append_rows(void)
+{
+	static const struct { fw_kind k; const char *p; } rows[] = {
+		{ FW_KIND_NUMBER, "0.25" }, { FW_KIND_MISSING, NULL }, { FW_KIND_NULL, NULL },
+		{ FW_KIND_STRING, "abc" }, { FW_KIND_TRUE, NULL }, { FW_KIND_ARRAY, "[1,[2]]" },
+		{ FW_KIND_STRING, "" }, { FW_KIND_NUMBER, "-12345678901234567890" },
+	};
+	fw_column src, a, b;
+	fw_buf ea = FW_BUF_INIT, eb = FW_BUF_INIT;
+	uint32_t n = 40;
+
+	fw_column_init(&src, "s", FW_TYPE_JSON);
+	for (uint32_t i = 0; i < n; i++) {
+		const char *p = rows[(i * 5) % 8].p;
+		CHECK_OK(fw_column_append(&src, rows[(i * 5) % 8].k, p, p ? strlen(p) : 0));
+	}
+	for (uint32_t pre = 0; pre < 3; pre++)
+		for (uint32_t from = 0; from < n; from += 3)
+			for (uint32_t count = 0; from + count <= n; count += 7) {
+				fw_column_init(&a, "s", FW_TYPE_JSON);
+				fw_column_init(&b, "s", FW_TYPE_JSON);
+				for (uint32_t i = 0; i < pre * 9; i++) {
+					CHECK_OK(fw_column_append(&a, FW_KIND_STRING, "pre", 3));
+					CHECK_OK(fw_column_append(&b, FW_KIND_STRING, "pre", 3));
+				}
+				for (uint32_t r = from; r < from + count; r++)
+					CHECK_OK(fw_column_append(&a, src.kind[r], src.data + src.off[r],
+					    src.off[r + 1] - src.off[r]));
+				CHECK_OK(fw_column_append_rows(&b, &src, from, count));
+				CHECK_OK(fw_column_append(&a, FW_KIND_NUMBER, "7", 1));
+				CHECK_OK(fw_column_append(&b, FW_KIND_NUMBER, "7", 1));
+				fw_buf_reset(&ea);
+				fw_buf_reset(&eb);
+				CHECK_OK(fw_column_encode(&a, &ea));
+				CHECK_OK(fw_column_encode(&b, &eb));
+				CHECK(a.n == b.n && ea.len == eb.len &&
+				    memcmp(ea.data, eb.data, ea.len) == 0);
+				fw_column_release(&a);
+				fw_column_release(&b);
+			}
+	fw_column_release(&src);
+	fw_buf_release(&ea);
+	fw_buf_release(&eb);
+}
