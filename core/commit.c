@@ -73,8 +73,18 @@ struct op {
 	uint32_t id_off, id_len;	/* in the id arena */
 	int32_t chunk;		/* a put staged in a chunk: its index in chunks, else -1 */
 	uint32_t row;		/* and its row there */
+	uint32_t mem;		/* an inline op's body at opmem + mem - 1; 0: in its segment */
 	uint8_t type;
 };
+
+/*
+ * The bodies of small inline ops (patches, deletions, single puts), kept from
+ * the scan: a relabel's builders read each patch three times (prepare, size,
+ * rebuild), which were 3,000 pread calls on the worker threads. Bounded, so
+ * that a big batch of inline puts is read back from its segment as before.
+ */
+#define OPMEM_OP_MAX 1024
+#define OPMEM_MAX ((size_t)64 << 20)
 
 /* Decoded staged chunks, for the records a commit reads back from them (a
  * row group cut differently from the chunks, an upsert, a patched put):
@@ -107,6 +117,7 @@ struct commit_ctx {
 	size_t idlen, idcap;
 	struct group *groups;
 	size_t ngroups;
+	fw_buf opmem;		/* see OPMEM_MAX */
 	fw_schema schema;
 	int schema_changed;
 	uint32_t cur_seg;
@@ -232,6 +243,13 @@ scan_op(void *arg, const fw_seg_op *so)
 	o->size = so->size;
 	o->chunk = so->chunk >= 0 ? (int32_t)(c->seg_chunk0 + (size_t)so->chunk) : -1;
 	o->row = so->row;
+	o->mem = 0;
+	if (o->chunk < 0 && so->body && so->len <= OPMEM_OP_MAX &&
+	    c->opmem.len + so->len < OPMEM_MAX) {
+		o->mem = (uint32_t)c->opmem.len + 1;
+		if ((rc = fw_buf_add(&c->opmem, so->body, so->len)) < 0)
+			return rc;
+	}
 	o->id_off = (uint32_t)c->idlen;
 	o->id_len = (uint32_t)so->idlen;
 	memcpy(c->ids + c->idlen, so->id, so->idlen);
@@ -389,7 +407,11 @@ load_op(struct commit_ctx *c, const struct op *o, fw_buf *raw, fw_field **f, siz
 
 	if (o->chunk >= 0)
 		return chunk_fields(c, o, raw, f, nf, cap);
-	if ((rc = fw_seg_read_op(c->fds[o->seg], o->off, o->len, raw)) < 0)
+	if (o->mem) {
+		fw_buf_reset(raw);
+		if ((rc = fw_buf_add(raw, c->opmem.data + o->mem - 1, o->len)) < 0)
+			return rc;
+	} else if ((rc = fw_seg_read_op(c->fds[o->seg], o->off, o->len, raw)) < 0)
 		return rc;
 	return fw_op_decode(raw->data, raw->len, &id, &idlen, f, nf, cap);
 }
@@ -955,6 +977,7 @@ done:
 	free(c.groups);
 	fw_schema_release(&c.schema);
 	fw_buf_release(&c.scratch);
+	fw_buf_release(&c.opmem);
 	for (size_t i = 0; i < c.nchunks; i++)
 		fw_chunk_release(&c.chunks[i]);
 	free(c.chunks);

@@ -375,6 +375,7 @@ typedef struct fw_seg_op {
 	size_t nf;
 	uint64_t off;		/* an inline op's body: offset and length in the file */
 	uint32_t len;
+	const char *body;	/* and its bytes (len of them) */
 	int64_t chunk;		/* a put in a chunk: the chunk's number in the segment */
 	uint32_t row;		/* and its row; -1 and 0 for inline ops */
 	uint32_t size;		/* a put's record bytes (fw_fields_size) */

@@ -1021,6 +1021,7 @@ fw_seg_scan(const fw_seg *seg, int (*cb)(void *arg, const fw_seg_op *o),
 			o.f = fields;
 			o.off = (uint64_t)((const unsigned char *)body - map);
 			o.len = (uint32_t)len;
+			o.body = body;
 			o.size = fw_fields_size(fields, o.nf);
 		}
 		if ((rc = cb(arg, &o)) != 0)
