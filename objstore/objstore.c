@@ -116,10 +116,21 @@ tls_free(void *p)
 	free(t);
 }
 
+/* SHA-256 fetched once: EVP_sha256() makes every EVP_DigestInit_ex fetch it
+ * again from the provider store, under its lock (OpenSSL 3). */
+static EVP_MD *sha256_md;
+
+static const EVP_MD *
+sha256(void)
+{
+	return sha256_md ? sha256_md : EVP_sha256();
+}
+
 static void
 tls_init_key(void)
 {
 	pthread_key_create(&tls_key, tls_free);
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
 /* Hash and zstd contexts are reused per thread. */
@@ -152,7 +163,7 @@ hash_parts(unsigned char out[32], const void *a, size_t alen, const void *b, siz
 	struct tls *t = tls_get();
 	unsigned int n = 32;
 
-	if (t == NULL || !EVP_DigestInit_ex(t->md, EVP_sha256(), NULL) ||
+	if (t == NULL || !EVP_DigestInit_ex(t->md, sha256(), NULL) ||
 	    !EVP_DigestUpdate(t->md, a, alen) || (blen && !EVP_DigestUpdate(t->md, b, blen)) ||
 	    !EVP_DigestFinal_ex(t->md, out, &n)) {
 		/* Only out of memory gets here; a one-shot digest still works. */
