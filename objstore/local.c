@@ -136,7 +136,10 @@ pack_load(struct local *l, const char *name)
 		rc = fw_error_set(FW_ECORRUPT, "pack index %s is corrupt: too short", path);
 		goto done;
 	}
-	if ((buf = malloc((size_t)st.st_size)) == NULL) {
+	/* Read where the entries stay (they move down over the header, and
+	 * the fanout goes after them): a second copy of a big index was a
+	 * page fault per 4 KiB at every start of a command. */
+	if ((buf = malloc((size_t)st.st_size + 257 * sizeof(uint32_t))) == NULL) {
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -152,12 +155,14 @@ pack_load(struct local *l, const char *name)
 		rc = fw_error_set(FW_ECORRUPT, "pack index %s is corrupt: checksum mismatch", path);
 		goto done;
 	}
-	if ((pk.entries = malloc(PACK_ENTRIES_ALLOC(pk.n))) == NULL ||
-	    (pk.name = strndup(name, nlen)) == NULL) {
+	if ((pk.name = strndup(name, nlen)) == NULL) {
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
 	}
-	memcpy(pk.entries, buf + 12, (size_t)pk.n * IDX_ENTRY);
+	/* st_size + the fanout >= PACK_ENTRIES_ALLOC(n), checked above */
+	memmove(buf, buf + 12, (size_t)pk.n * IDX_ENTRY);
+	pk.entries = buf;
+	buf = NULL;
 	fw_local_pack_fanout(&pk);
 	snprintf(path, sizeof(path), "%s/%.*s.pack", l->packdir, (int)nlen, name);
 	if ((pk.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -456,8 +461,10 @@ local_get(void *be, const fw_oid *id, fw_buf *out)
  * at flush: a relabel's 1,400 small objects were 1,400 write(2) calls made
  * under the backend's lock, which the builder threads then queued for. An
  * object is in the file or wholly in the buffer: its offset tells which.
+ * 256 KiB, not more: every page of it is a page fault the first time it
+ * fills, and a relabel writes about 2 MB in all (eight writes).
  */
-#define WBUF_MAX ((size_t)1 << 20)
+#define WBUF_MAX ((size_t)256 << 10)
 
 static int
 pwrite_all(int fd, const void *p, size_t n, uint64_t off)

@@ -484,7 +484,7 @@ test_commit_refuses_long_name(void)
 }
 
 /* The local backend's write buffer: objects read back before the flush,
- * from the buffer or the file (a drain at 1 MiB, an object of 1 MiB and
+ * from the buffer or the file (a drain at 256 KiB, an object of 256 KiB and
  * more written past it), and all of them after a flush and a reopen, when
  * the lookups go through each pack's fanout. A loose object is found only
  * where objects/ had a loose directory at open. */
