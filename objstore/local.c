@@ -204,8 +204,12 @@ fw_local_packs_scan(struct local *l)
 	struct dirent *de;
 	int rc = 0;
 
-	if (d == NULL)
-		return errno == ENOENT ? 0 : fw_error_errno("cannot read %s", l->packdir);
+	if (d == NULL) {
+		if (errno != ENOENT)
+			return fw_error_errno("cannot read %s", l->packdir);
+		l->scanned = 1;
+		return 0;
+	}
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
 		int known = 0;
@@ -220,6 +224,8 @@ fw_local_packs_scan(struct local *l)
 			rc = pack_load(l, de->d_name);
 	}
 	closedir(d);
+	if (rc == 0)
+		l->scanned = 1;
 	return rc;
 }
 
@@ -304,6 +310,17 @@ pending_add(struct local *l, const fw_oid *id, uint64_t off, uint32_t len)
 	return 0;
 }
 
+/*
+ * The pack indexes are read at the first lookup, not at open: fw add, status
+ * and log look nothing up, and reading (and checking) every index cost each
+ * of them a copy of it. Called with mu held.
+ */
+static int
+packs_ready(struct local *l)
+{
+	return l->scanned ? 0 : fw_local_packs_scan(l);
+}
+
 /* 1 and where it is (fd, offset, length) when packed or pending; 0 if not. */
 static int
 find_packed(struct local *l, const fw_oid *id, int *fd, uint64_t *off, uint32_t *len)
@@ -332,9 +349,13 @@ local_has(void *be, const fw_oid *id, uint64_t *size)
 	struct stat st;
 	uint64_t off;
 	uint32_t len;
-	int fd, found;
+	int fd, found, rc;
 
 	pthread_mutex_lock(&l->mu);
+	if ((rc = packs_ready(l)) < 0) {
+		pthread_mutex_unlock(&l->mu);
+		return rc;
+	}
 	found = find_packed(l, id, &fd, &off, &len);
 	if (found && fd != l->tmpfd && fstat(fd, &st) == 0 && st.st_nlink == 0) {
 		/*
@@ -412,6 +433,10 @@ local_get(void *be, const fw_oid *id, fw_buf *out)
 	int fd, found, rc = 0;
 
 	pthread_mutex_lock(&l->mu);
+	if ((rc = packs_ready(l)) < 0) {
+		pthread_mutex_unlock(&l->mu);
+		return rc;
+	}
 	found = find_packed(l, id, &fd, &off, &len);
 	if (found && fd == l->tmpfd && off >= l->tmpoff - l->wlen) {
 		/* written by this process and still in the buffer */
@@ -816,7 +841,6 @@ int
 fw_objstore_open_local(fw_objstore **out, const char *dir)
 {
 	struct local *l;
-	int rc;
 
 	*out = NULL;
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
@@ -829,10 +853,6 @@ fw_objstore_open_local(fw_objstore **out, const char *dir)
 		l->packdir = NULL;
 		local_close(l);
 		return fw_error_set(FW_ENOMEM, "out of memory");
-	}
-	if ((rc = fw_local_packs_scan(l)) < 0) {
-		local_close(l);
-		return rc;
 	}
 	l->loose = has_loose_dirs(dir);
 	return fw_objstore_new(out, &local_ops, l);

@@ -40,6 +40,7 @@ struct local {
 	pthread_mutex_t mu;
 	struct pack *packs;
 	size_t npacks;
+	int scanned;		/* packs/ listed once (at the first lookup) */
 	/* the pack being written */
 	int tmpfd;
 	char *tmppath;
