@@ -543,7 +543,9 @@ run_lines(struct run *r, fw_buf *head, int eof)
 {
 	struct pipe p = { 0 };
 	pthread_t tids[64];
-	int nt = nthreads(r->o), started = 0, threaded = nt > 1, rc = 0;
+	/* An input that ends within its first block is one block: parsing it
+	 * here saves starting threads (a tenth of fw add --patch of 1,000 lines). */
+	int nt = nthreads(r->o), started = 0, threaded = nt > 1 && !eof, rc = 0;
 	fw_buf carry = *head;
 
 	*head = (fw_buf)FW_BUF_INIT;
