@@ -485,7 +485,7 @@ test_pack_index_at_first_lookup(void)
 	CHECK(find_pack(dir, ".idx", idx, sizeof(idx)));
 	/* one byte of the first entry's id: the checksum no longer holds */
 	int fd = open(idx, O_RDWR);
-	unsigned char c;
+	unsigned char c = 0;
 	CHECK(fd >= 0 && pread(fd, &c, 1, 12) == 1);
 	c ^= 0x20;
 	CHECK(pwrite(fd, &c, 1, 12) == 1 && close(fd) == 0);
