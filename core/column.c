@@ -73,15 +73,22 @@ fw_column_release(fw_column *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Room for rows rows (kinds and offsets), growing by doubling. */
 static int
-ensure_row(fw_column *c)
+ensure_rows(fw_column *c, uint64_t rows)
 {
-	uint32_t cap;
+	uint64_t cap;
 
-	if (c->n < c->cap_rows)
+	if (rows <= c->cap_rows)
 		return 0;
-	cap = c->cap_rows ? c->cap_rows * 2 : 16;
-	uint8_t *k = realloc(c->kind, cap);
+	if (rows > UINT32_MAX)
+		return fw_error_set(FW_EINVALID, "too many rows in a column");
+	cap = c->cap_rows ? c->cap_rows : 16;
+	while (cap < rows)
+		cap *= 2;
+	if (cap > UINT32_MAX)
+		cap = UINT32_MAX;
+	uint8_t *k = realloc(c->kind, (size_t)cap);
 	if (k == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
 	c->kind = k;
@@ -91,7 +98,29 @@ ensure_row(fw_column *c)
 	if (c->off == NULL)
 		o[0] = 0;
 	c->off = o;
-	c->cap_rows = cap;
+	c->cap_rows = (uint32_t)cap;
+	return 0;
+}
+
+/* Room for bytes bytes of payload and a terminating NUL, growing by
+ * doubling; payloads stay under 4 GiB, which offsets are. */
+static int
+ensure_data(fw_column *c, uint64_t bytes)
+{
+	size_t want;
+
+	if (bytes > UINT32_MAX)
+		return fw_error_set(FW_EINVALID, "column payload over 4 GiB");
+	if (bytes + 1 <= c->cap_data)
+		return 0;
+	want = c->cap_data ? c->cap_data : 256;
+	while (want < bytes + 1)
+		want *= 2;
+	char *d = realloc(c->data, want);
+	if (d == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	c->data = d;
+	c->cap_data = want;
 	return 0;
 }
 
@@ -101,24 +130,11 @@ fw_column_append(fw_column *c, fw_kind kind, const char *payload, size_t len)
 	uint32_t end = c->n ? c->off[c->n] : 0;
 	int rc;
 
-	if (c->n == UINT32_MAX)
-		return fw_error_set(FW_EINVALID, "too many rows in a column");
-	if ((rc = ensure_row(c)) < 0)
-		return rc;
 	if (!has_payload(kind))
 		len = 0;
-	if ((uint64_t)end + len > UINT32_MAX)
-		return fw_error_set(FW_EINVALID, "column payload over 4 GiB");
-	if (end + len + 1 > c->cap_data) {
-		size_t want = c->cap_data ? c->cap_data : 256;
-		while (want < end + len + 1)
-			want *= 2;
-		char *d = realloc(c->data, want);
-		if (d == NULL)
-			return fw_error_set(FW_ENOMEM, "out of memory");
-		c->data = d;
-		c->cap_data = want;
-	}
+	if ((rc = ensure_rows(c, (uint64_t)c->n + 1)) < 0 ||
+	    (rc = ensure_data(c, (uint64_t)end + len)) < 0)
+		return rc;
 	if (len)
 		memcpy(c->data + end, payload, len);
 	c->kind[c->n] = (uint8_t)kind;
@@ -136,28 +152,9 @@ fw_column_append_rows(fw_column *c, const fw_column *src, uint32_t from, uint32_
 
 	if (count == 0)
 		return 0;
-	if ((uint64_t)c->n + count > UINT32_MAX)
-		return fw_error_set(FW_EINVALID, "too many rows in a column");
-	while (c->cap_rows < c->n + count) {
-		uint32_t n = c->n;
-		c->n = c->cap_rows;	/* ensure_row doubles what is allocated */
-		rc = ensure_row(c);
-		c->n = n;
-		if (rc < 0)
-			return rc;
-	}
-	if ((uint64_t)end + len > UINT32_MAX)
-		return fw_error_set(FW_EINVALID, "column payload over 4 GiB");
-	if (end + len + 1 > c->cap_data) {
-		size_t want = c->cap_data ? c->cap_data : 256;
-		while (want < end + len + 1)
-			want *= 2;
-		char *d = realloc(c->data, want);
-		if (d == NULL)
-			return fw_error_set(FW_ENOMEM, "out of memory");
-		c->data = d;
-		c->cap_data = want;
-	}
+	if ((rc = ensure_rows(c, (uint64_t)c->n + count)) < 0 ||
+	    (rc = ensure_data(c, (uint64_t)end + len)) < 0)
+		return rc;
 	memcpy(c->kind + c->n, src->kind + from, count);
 	if (len)
 		memcpy(c->data + end, src->data + base, len);
