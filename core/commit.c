@@ -65,6 +65,7 @@ test_pause(void)
 
 struct op {
 	uint64_t hash;		/* first 8 bytes of SHA-256(id), big-endian */
+	uint64_t check;		/* the next 8 (fw_idhash2) */
 	uint32_t seq;		/* order of arrival */
 	uint32_t seg;
 	uint64_t off;
@@ -103,6 +104,7 @@ struct group {
 	uint32_t first, n;	/* ops[first .. first+n) of one id, in order */
 	int32_t base;		/* index of the last PUT/DEL op, or -1 */
 	uint8_t exists;
+	uint8_t verified;	/* the index's check for the hash is this id's */
 	uint64_t time;		/* row key time */
 };
 
@@ -234,7 +236,11 @@ scan_op(void *arg, const fw_seg_op *so)
 	if (c->idlen + so->idlen > UINT32_MAX)
 		return fw_error_set(FW_EINVALID, "too many staged ids for one commit");
 	o = &c->ops[c->nops];
-	o->hash = hash_of(so->id, so->idlen);
+	{
+		uint8_t h[8];
+		fw_idhash2(h, &o->check, so->id, so->idlen);
+		o->hash = fw_be64(h);
+	}
 	o->seq = (uint32_t)c->nops;
 	o->seg = c->cur_seg;
 	o->off = so->off;
@@ -510,8 +516,10 @@ done:
 /*
  * The index is keyed by 8 bytes of SHA-256(id): before a deletion removes a
  * stored record, its stored id must be the staged id, or two ids collide and
- * the commit is refused rather than deleting another record. (Replacements
- * and patches are checked where their row group is rebuilt: core/rowgroup.c.)
+ * the commit is refused rather than deleting another record. An id whose
+ * index check matched (group.verified) is known to be the stored one; the
+ * others are compared here with the stored id. (Replacements and patches are
+ * checked where their row group is rebuilt: core/rowgroup.c.)
  * Edits are in row-key order, so each row group's id column is decoded once.
  */
 static void
@@ -520,6 +528,11 @@ edit_id(void *arg, int64_t ref, const char **id, size_t *len)
 	struct commit_ctx *c = arg;
 	const struct op *o = &c->ops[c->groups[ref].first];
 
+	if (c->groups[ref].verified) {
+		*id = NULL;	/* its index check says so already */
+		*len = 0;
+		return;
+	}
 	*id = c->ids + o->id_off;
 	*len = o->id_len;
 }
@@ -540,7 +553,7 @@ verify_ids(struct commit_ctx *c, const fw_roots *roots, const fw_ptree_edit *e, 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct group *g = &c->groups[e[i].ref];
 		const struct op *o = &c->ops[g->first];
-		if (!g->exists || e[i].op != FW_EDIT_DEL)
+		if (!g->exists || g->verified || e[i].op != FW_EDIT_DEL)
 			continue;
 		if (!have || memcmp(e[i].key, leaf.key, 16) > 0) {
 			fw_rg_release(&rg);
@@ -835,10 +848,14 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		uint8_t key[8];
 		uint64_t t;
 		fw_put_be64(key, c.ops[c.groups[k].first].hash);
-		rc = fw_index_reader_get(&ir, key, &t);
+		uint64_t chk;
+		rc = fw_index_reader_get(&ir, key, &t, &chk);
 		if (rc == 1) {
 			c.groups[k].exists = 1;
 			c.groups[k].time = t;
+			/* Not verified (a version-1 entry, or another id with the
+			 * same 8 bytes): the stored id is read and compared. */
+			c.groups[k].verified = chk != 0 && chk == c.ops[c.groups[k].first].check;
 		}
 	}
 	fw_index_reader_release(&ir);
@@ -908,6 +925,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 			ie->op = FW_EDIT_PUT;
 			ie->size = 16;
 			ie->ref = (int64_t)g->time;
+			ie->aux = c.ops[g->first].check;
 		}
 	}
 	if ((rc = order_edits(&c, dedits, nd)) < 0)
@@ -1127,7 +1145,7 @@ fw_stage_status_get(fw_store *s, const char *corpus, fw_stage_status *st)
 			j++;
 		}
 		fw_put_be64(key, c.v[i].hash);
-		rc = fw_index_reader_get(&ir, key, &t);
+		rc = fw_index_reader_get(&ir, key, &t, NULL);
 		if (rc < 0)
 			break;
 		if (base == FW_OP_PUT)

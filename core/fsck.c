@@ -293,7 +293,7 @@ check_ixl(struct fsck *f, struct info *x)
 
 	if ((rc = check_blob(f, &x->oid, "ixl", NULL, &size)) <= 0)
 		return rc;
-	if (fw_ixl_read(f->s->os, &x->oid, &n, &keys, &vals) < 0) {
+	if (fw_ixl_read(f->s->os, &x->oid, &n, &keys, &vals, NULL) < 0) {
 		problem(f, &x->oid, "ixl", "%s", fw_error_last());
 		return 0;
 	}
@@ -429,7 +429,7 @@ missing_leaf(void *arg, const fw_ptree_child *leaf)
 	for (uint32_t i = 0; i < rg.n && m->named < 5; i++) {
 		const uint8_t *k = rg.keys + (size_t)i * 16;
 		uint64_t time;
-		rc = fw_index_reader_get(&m->r, k + 8, &time);
+		rc = fw_index_reader_get(&m->r, k + 8, &time, NULL);
 		if (rc < 0)
 			break;
 		if (rc == 0 || time != fw_be64(k)) {

@@ -1,9 +1,18 @@
 /*
  * The id index: a prolly tree from the first 8 bytes of SHA-256(id) to the
- * record's arrival time, which together make its row key. Leaves ("ixl"):
- * u8 version (1), varint n, n 8-byte keys, n 8-byte big-endian times.
- * Keeping 16 bytes an entry (not the 32-byte hash) halves what a random id
- * update rewrites; two ids sharing 8 hash bytes are detected at commit.
+ * record's arrival time, which together make its row key, and the id's
+ * check (the next 8 bytes of its SHA-256). Leaves ("ixl"): u8 version (2),
+ * varint n, n 8-byte keys, n 8-byte big-endian times, n 8-byte big-endian
+ * checks. Version 1 leaves (fw before the checks) have no checks; they read
+ * as 0, "not known".
+ *
+ * Keys are 8 bytes (not the 32-byte hash) to keep what a random id update
+ * rewrites small; two ids sharing 8 hash bytes must not be taken for each
+ * other. The check tells them apart without reading the id column: an edit
+ * whose id's check is the stored one edits that id (128 bits of SHA-256
+ * agree); otherwise the commit reads the stored id and refuses a collision
+ * (core/commit.c, core/rowgroup.c). Entries count 16 bytes towards leaf
+ * boundaries, as in version 1, so the tree's shape is the same.
  */
 #include "internal.h"
 #include "fw/error.h"
@@ -11,45 +20,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IXL_VERSION 1
+#define IXL_VERSION 2
 
 struct ixl {
-	uint64_t *vals;
+	uint64_t *vals, *checks;
 };
 
 int
-fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uint64_t **vals)
+fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uint64_t **vals,
+    uint64_t **checks)
 {
 	fw_buf b = FW_BUF_INIT;
 	fw_rd r;
 	uint8_t version;
 	uint64_t cnt;
-	const void *kp, *vp;
+	const void *kp, *vp, *cp = NULL;
+	size_t ent;
 	int rc;
 
 	*keys = NULL;
 	*vals = NULL;
+	if (checks)
+		*checks = NULL;
 	if ((rc = fw_obj_get(os, &b, oid, "ixl")) < 0)
 		goto done;
 	fw_rd_init(&r, b.data, b.len);
 	if ((rc = fw_rd_u8(&r, &version)) < 0 || (rc = fw_rd_varint(&r, &cnt)) < 0)
 		goto bad;
-	if (version != IXL_VERSION || cnt == 0 || cnt != fw_rd_left(&r) / 16 ||
-	    fw_rd_left(&r) % 16 != 0) {
+	ent = version == 1 ? 16 : 24;
+	if ((version != 1 && version != IXL_VERSION) || cnt == 0 ||
+	    cnt != fw_rd_left(&r) / ent || fw_rd_left(&r) % ent != 0) {
 		rc = fw_error_set(FW_ECORRUPT, "bad index leaf header");
 		goto bad;
 	}
 	fw_rd_bytes(&r, &kp, cnt * 8);
 	fw_rd_bytes(&r, &vp, cnt * 8);
+	if (version > 1)
+		fw_rd_bytes(&r, &cp, cnt * 8);
 	*keys = malloc(cnt * 8);
 	*vals = malloc(cnt * sizeof(**vals));
-	if (!*keys || !*vals) {
+	if (checks)
+		*checks = malloc(cnt * sizeof(**checks));
+	if (!*keys || !*vals || (checks && !*checks)) {
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto done;
 	}
 	memcpy(*keys, kp, cnt * 8);
 	for (uint64_t i = 0; i < cnt; i++) {
 		(*vals)[i] = fw_be64((const uint8_t *)vp + i * 8);
+		if (checks)
+			(*checks)[i] = cp ? fw_be64((const uint8_t *)cp + i * 8) : 0;
 		if (i && memcmp(*keys + (i - 1) * 8, *keys + i * 8, 8) >= 0) {
 			rc = fw_error_set(FW_ECORRUPT, "index keys out of order");
 			goto bad;
@@ -69,6 +89,10 @@ done:
 		free(*vals);
 		*keys = NULL;
 		*vals = NULL;
+		if (checks) {
+			free(*checks);
+			*checks = NULL;
+		}
 	}
 	fw_buf_release(&b);
 	return rc;
@@ -83,12 +107,13 @@ ix_load(void *ctx, const fw_oid *oid, fw_ptree_loaded *out)
 
 	if (x == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
-	if ((rc = fw_ixl_read(os, oid, &out->n, &out->keys, &x->vals)) < 0) {
+	if ((rc = fw_ixl_read(os, oid, &out->n, &out->keys, &x->vals, &x->checks)) < 0) {
 		free(x);
 		return rc;
 	}
 	if ((out->sizes = malloc(out->n * sizeof(*out->sizes))) == NULL) {
 		free(x->vals);
+		free(x->checks);
 		free(x);
 		return fw_error_set(FW_ENOMEM, "out of memory");
 	}
@@ -104,8 +129,10 @@ ix_unload(void *ctx, fw_ptree_loaded *l)
 	struct ixl *x = l->user;
 
 	(void)ctx;
-	if (x)
+	if (x) {
 		free(x->vals);
+		free(x->checks);
+	}
 	free(x);
 	l->user = NULL;
 }
@@ -132,9 +159,13 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = fw_buf_grow(&b, 11 + n * 16)) < 0)
+	/* Test hook: write version-1 leaves, as fw did before the checks, so
+	 * that tests can make the stores older versions left (asked at each
+	 * leaf: a getenv is nothing beside the leaf's SHA-256). */
+	int v1 = getenv("FW_TEST_IXL_V1") != NULL;
+	if ((rc = fw_buf_grow(&b, 11 + n * 24)) < 0)
 		return rc;
-	fw_buf_addc(&b, IXL_VERSION);
+	fw_buf_addc(&b, v1 ? 1 : IXL_VERSION);
 	fw_buf_add_varint(&b, n);
 	for (size_t i = 0; i < n; i++)
 		fw_buf_add(&b, ents[i].key, 8);
@@ -142,6 +173,15 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 		uint64_t t = ents[i].edit >= 0 ? (uint64_t)edits[ents[i].edit].ref :
 		    ((struct ixl *)ents[i].src->user)->vals[ents[i].row];
 		fw_put_be64(v, t);
+		if ((rc = fw_buf_add(&b, v, 8)) < 0)
+			goto done;
+	}
+	/* A version-1 entry kept without a check stays without one (0): its
+	 * id is read where an edit needs it, as before. */
+	for (size_t i = 0; i < n && !v1; i++) {
+		uint64_t k = ents[i].edit >= 0 ? edits[ents[i].edit].aux :
+		    ((struct ixl *)ents[i].src->user)->checks[ents[i].row];
+		fw_put_be64(v, k);
 		if ((rc = fw_buf_add(&b, v, 8)) < 0)
 			goto done;
 	}
@@ -192,8 +232,10 @@ leaf_release(fw_index_reader *r)
 {
 	free(r->keys);
 	free(r->vals);
+	free(r->checks);
 	r->keys = NULL;
 	r->vals = NULL;
+	r->checks = NULL;
 	r->have = 0;
 }
 
@@ -205,7 +247,7 @@ fw_index_reader_release(fw_index_reader *r)
 }
 
 int
-fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time)
+fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time, uint64_t *check)
 {
 	fw_ptree_child leaf;
 	int rc;
@@ -223,7 +265,8 @@ fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time)
 			return rc;
 		if (!r->have || fw_oid_cmp(&leaf.oid, &r->leaf.oid) != 0) {
 			leaf_release(r);
-			if ((rc = fw_ixl_read(r->t.os, &leaf.oid, &r->n, &r->keys, &r->vals)) < 0)
+			if ((rc = fw_ixl_read(r->t.os, &leaf.oid, &r->n, &r->keys, &r->vals,
+			    &r->checks)) < 0)
 				return rc;
 			r->leaf = leaf;
 			r->have = 1;
@@ -235,6 +278,8 @@ fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time)
 		int c = memcmp(r->keys + (size_t)mid * 8, key, 8);
 		if (c == 0) {
 			*time = r->vals[mid];
+			if (check)
+				*check = r->checks[mid];
 			return 1;
 		}
 		if (c < 0)
@@ -253,7 +298,7 @@ fw_index_lookup(fw_objstore *os, const fw_ptree_root *root, const uint8_t key[8]
 	int rc;
 
 	fw_index_reader_init(&r, os, root);
-	rc = fw_index_reader_get(&r, key, time);
+	rc = fw_index_reader_get(&r, key, time, NULL);
 	fw_index_reader_release(&r);
 	return rc;
 }

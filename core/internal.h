@@ -41,6 +41,10 @@ fw_put_be64(uint8_t *p, uint64_t v)
 #define FW_ROWKEY_LEN 16
 #define FW_IDKEY_LEN 8
 void fw_idhash(uint8_t out[8], const char *id, size_t len);
+/* Also the id's check: the next 8 bytes of its SHA-256 (big-endian, never
+ * 0), which the id index keeps beside each key so that an edit of a stored
+ * id is known to be that id's without reading the id column. */
+void fw_idhash2(uint8_t out[8], uint64_t *check, const char *id, size_t len);
 
 /* The arrival time for a new batch: FW_NOW (ns) or the clock. */
 uint64_t fw_now_ns(void);
@@ -239,7 +243,8 @@ typedef struct fw_data_ctx {
 	fw_schema *schema;
 	/* The record of a level-0 edit (PUT: all fields; PATCH: the fields set). */
 	int (*edit_record)(void *arg, int64_t ref, fw_rec *out);
-	/* The staged id of a level-0 edit (borrowed). */
+	/* The staged id of a level-0 edit (borrowed), to compare with the
+	 * stored one; NULL when the id index's check vouched for it already. */
 	void (*edit_id)(void *arg, int64_t ref, const char **id, size_t *len);
 	/* May be NULL. 1 when ents[0..n) are exactly the rows of a chunk staged
 	 * by fw add, in order, all new, with the schema's types: *cols and
@@ -274,7 +279,8 @@ typedef struct fw_commit_apply {
 	const fw_ptree_edit *dedits, *iedits;	/* data (row-key order), index (hash order) */
 	size_t nd, ni;
 	int (*edit_record)(void *arg, int64_t ref, fw_rec *out);
-	/* The staged id of an edit, to check against stored ids; may be NULL. */
+	/* The staged id of an edit, to check against stored ids (NULL when
+	 * the index's check did); may be NULL. */
 	void (*edit_id)(void *arg, int64_t ref, const char **id, size_t *len);
 	/* Staged chunks a row group can take whole (fw_data_ctx); may be NULL. */
 	int (*edit_chunk)(void *arg, const fw_ptree_ent *ents, size_t n,
@@ -302,10 +308,12 @@ int fw_corpus_lock(fw_store *s, const char *corpus, int *fd);
 int fw_index_lookup(fw_objstore *os, const fw_ptree_root *root,
     const uint8_t key[8], uint64_t *time);
 
-/* Reads an index leaf: n entries, keys (n * 8 bytes) and their times
- * (malloc'd, the caller's). FW_ECORRUPT naming the leaf when malformed. */
+/* Reads an index leaf: n entries, keys (n * 8 bytes), their times and
+ * their ids' checks (fw_idhash2; 0 where a version-1 leaf kept none), all
+ * malloc'd, the caller's; checks may be NULL. FW_ECORRUPT naming the leaf
+ * when malformed. */
 int fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys,
-    uint64_t **vals);
+    uint64_t **vals, uint64_t **checks);
 
 /* A cache of index leaves, and of the internal nodes above them, for many
  * lookups in key order: each node is read once, not once a lookup. The
@@ -317,11 +325,14 @@ typedef struct fw_index_reader {
 	int have;
 	uint32_t n;
 	uint8_t *keys;
-	uint64_t *vals;
+	uint64_t *vals, *checks;
 	fw_ptree_finder find;
 } fw_index_reader;
 void fw_index_reader_init(fw_index_reader *r, fw_objstore *os, const fw_ptree_root *root);
-int fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time);
+/* As fw_index_lookup; *check (when check is not NULL) is the entry's id
+ * check, 0 when its leaf kept none. */
+int fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time,
+    uint64_t *check);
 void fw_index_reader_release(fw_index_reader *r);
 
 /* --- staged segments --- */

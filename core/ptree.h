@@ -53,6 +53,7 @@ typedef struct fw_ptree_edit {
 	uint8_t op;
 	uint32_t size;		/* entry size after the edit (PUT) */
 	int64_t ref;
+	uint64_t aux;		/* the leaf's own: the id index's check (PUT) */
 } fw_ptree_edit;
 
 /* An old leaf or node loaded for rewriting. */

@@ -607,7 +607,8 @@ same_values(fw_data_ctx *ctx, fw_ptree_loaded *src, const fw_ptree_ent *ents, si
 /*
  * The id index keys ids by 8 bytes of their SHA-256, so an edit that lands on
  * a stored row must carry that row's id, or two ids collide: refuse rather
- * than replace another record. Done here, where the old row group is loaded
+ * than replace another record. An edit whose id the index's check vouched
+ * for (edit_id gives NULL) needs no read of the id column. Done here, where the old row group is loaded
  * anyway and on the builder threads. The stored ids are compared unchecked
  * (a patch passes none of them on); a mismatch is checked before it is
  * reported, so a damaged object is reported as such.
@@ -627,6 +628,8 @@ check_ids(fw_data_ctx *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_e
 		if (ents[i].edit < 0 || ents[i].src == NULL || ctx->edit_id == NULL)
 			continue;
 		ctx->edit_id(ctx->arg, edits[ents[i].edit].ref, &id, &idlen);
+		if (id == NULL)
+			continue;	/* the id index's check matched */
 		fw_rg *rg = ents[i].src->user;
 		if (ents[i].src != last) {
 			last = ents[i].src;

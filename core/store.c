@@ -39,19 +39,31 @@ fw_git_error(int gitrc, const char *what, ...)
 }
 
 void
-fw_idhash(uint8_t out[8], const char *id, size_t len)
+fw_idhash2(uint8_t out[8], uint64_t *check, const char *id, size_t len)
 {
 	unsigned char h[32];
 
 	static atomic_int weak = -1;	/* asked once: a commit hashes every id */
 
 	fw_sha256(h, id, len);
-	/* Test hook: keep one byte so that tests can make ids collide. */
+	/* Test hook: keep one byte so that tests can make ids collide (the
+	 * check bytes stay whole, as two colliding real ids' would differ). */
 	if (atomic_load(&weak) < 0)
 		atomic_store(&weak, getenv("FW_TEST_WEAK_IDHASH") != NULL);
+	if (check) {
+		*check = fw_be64(h + 8);
+		if (*check == 0)
+			*check = 1;	/* 0 stands for "not known" */
+	}
 	if (atomic_load(&weak))
 		memset(h + 1, 0, 7);
 	memcpy(out, h, 8);
+}
+
+void
+fw_idhash(uint8_t out[8], const char *id, size_t len)
+{
+	fw_idhash2(out, NULL, id, len);
 }
 
 uint64_t

@@ -39,9 +39,9 @@ take_leaf(void *arg, const fw_ptree_child *leaf)
 {
 	struct entries *x = arg;
 	uint8_t *keys;
-	uint64_t *vals;
+	uint64_t *vals, *checks;
 	uint32_t n;
-	int rc = fw_ixl_read(x->os, &leaf->oid, &n, &keys, &vals);
+	int rc = fw_ixl_read(x->os, &leaf->oid, &n, &keys, &vals, &checks);
 
 	if (rc < 0)
 		return rc;
@@ -55,10 +55,12 @@ take_leaf(void *arg, const fw_ptree_child *leaf)
 		x->e[x->n].op = FW_EDIT_PUT;
 		x->e[x->n].size = 16;
 		x->e[x->n].ref = (int64_t)vals[i];
+		x->e[x->n].aux = checks[i];
 		x->n++;
 	}
 	free(keys);
 	free(vals);
+	free(checks);
 	return 0;
 }
 

@@ -449,38 +449,53 @@ test_store_upsert_checks(void)
 
 /*
  * A patch compares the staged id with the stored one without the id
- * column's SHA-256 check (core/rowgroup.c, check_ids). Put a valid frame
+ * column's SHA-256 check (core/rowgroup.c, check_ids), where the id index
+ * kept no check for it (a version-1 leaf: FW_TEST_IXL_V1). Put a valid frame
  * with one id changed where the id column is stored: a patch of an intact
  * id commits (the id column is kept as it is, and still fails to read); a
  * patch of the changed id reports the damaged object, not a collision.
+ * With the index's checks (version 2), neither patch reads the id column:
+ * both commit, and the column still fails to read.
  */
 void
 test_store_patch_id_checks(void)
 {
-	const char *dir = t_tmpdir();
-	char file[512], hex[FW_OID_HEXSZ + 1];
-	fw_commit_result r1;
-	fw_oid x;
-	FILE *f;
-	fw_store *s = damaged_store(dir, "id", "run/5", "run/6", &x);
+	for (int v1 = 1; v1 >= 0; v1--) {
+		const char *dir = t_tmpdir();
+		char file[512], hex[FW_OID_HEXSZ + 1];
+		fw_commit_result r1;
+		fw_oid x;
+		FILE *f;
+		fw_buf b = FW_BUF_INIT;
 
-	fw_oid_tohex(hex, &x);
+		if (v1)
+			setenv("FW_TEST_IXL_V1", "1", 1);
+		fw_store *s = damaged_store(dir, "id", "run/5", "run/6", &x);
+		unsetenv("FW_TEST_IXL_V1");
+		fw_oid_tohex(hex, &x);
 
-	snprintf(file, sizeof(file), "%s/p.jsonl", dir);
-	f = fopen(file, "w");
-	fprintf(f, "{\"id\":\"run/7\",\"reward\":5}\n");
-	fclose(f);
-	add_commit(s, "c", file, 1, &r1);
-	CHECK_INT(r1.patched, 1);
-	fw_buf b = FW_BUF_INIT;
-	CHECK_INT(fw_obj_get(fw_store_objects(s), &b, &x, "col"), FW_ECORRUPT);
-	fw_buf_release(&b);
+		snprintf(file, sizeof(file), "%s/p.jsonl", dir);
+		f = fopen(file, "w");
+		fprintf(f, "{\"id\":\"run/7\",\"reward\":5}\n");
+		fclose(f);
+		add_commit(s, "c", file, 1, &r1);
+		CHECK_INT(r1.patched, 1);
+		CHECK_INT(fw_obj_get(fw_store_objects(s), &b, &x, "col"), FW_ECORRUPT);
+		fw_buf_release(&b);
 
-	f = fopen(file, "w");
-	fprintf(f, "{\"id\":\"run/5\",\"reward\":5}\n");
-	fclose(f);
-	commit_refused(s, file, 1, hex);
-	fw_store_close(s);
+		f = fopen(file, "w");
+		fprintf(f, "{\"id\":\"run/5\",\"reward\":5}\n");
+		fclose(f);
+		if (v1) {
+			commit_refused(s, file, 1, hex);
+		} else {
+			add_commit(s, "c", file, 1, &r1);
+			CHECK_INT(r1.patched, 1);
+			CHECK_INT(fw_obj_get(fw_store_objects(s), &b, &x, "col"), FW_ECORRUPT);
+			fw_buf_release(&b);
+		}
+		fw_store_close(s);
+	}
 }
 
 static int
@@ -492,7 +507,8 @@ u64_cmp(const void *a, const void *b)
 }
 
 /* One reader for many lookups in key order (it keeps the nodes on its path)
- * finds what a fresh lookup finds, for present and absent keys alike. */
+ * finds what a fresh lookup finds, for present and absent keys alike, and
+ * each present id's check (the next 8 bytes of its SHA-256). */
 void
 test_store_index_reader(void)
 {
@@ -503,7 +519,8 @@ test_store_index_reader(void)
 	fw_roots roots;
 	git_oid cid;
 	enum { N = 16000, ABSENT = 4000 };
-	uint64_t *keys = malloc((N + ABSENT) * sizeof(*keys));
+	/* key, check, present: sorted by key */
+	uint64_t (*keys)[3] = malloc((N + ABSENT) * sizeof(*keys));
 	char id[32];
 
 	unsetenv("FW_NOW");
@@ -514,24 +531,28 @@ test_store_index_reader(void)
 	for (int i = 0; i < N + ABSENT; i++) {
 		uint8_t h[8];
 		snprintf(id, sizeof(id), i < N ? "run/%d" : "absent/%d", i);
-		fw_idhash(h, id, strlen(id));
-		keys[i] = fw_be64(h);
+		fw_idhash2(h, &keys[i][1], id, strlen(id));
+		keys[i][0] = fw_be64(h);
+		keys[i][2] = i < N;
 	}
 	qsort(keys, N + ABSENT, sizeof(*keys), u64_cmp);
 	fw_index_reader r;
-	int found = 0, same = 1;
+	int found = 0, same = 1, checks = 1;
 	fw_index_reader_init(&r, fw_store_objects(s), &roots.index);
 	for (int i = 0; i < N + ABSENT; i++) {
 		uint8_t k[8];
-		uint64_t t1 = 0, t2 = 0;
-		fw_put_be64(k, keys[i]);
-		int a = fw_index_reader_get(&r, k, &t1);
+		uint64_t t1 = 0, t2 = 0, chk = 0;
+		fw_put_be64(k, keys[i][0]);
+		int a = fw_index_reader_get(&r, k, &t1, &chk);
 		int b = fw_index_lookup(fw_store_objects(s), &roots.index, k, &t2);
-		if (a != b || (a == 1 && t1 != t2))
+		if (a != b || (a == 1 && t1 != t2) || a != (int)keys[i][2])
 			same = 0;
+		if (a == 1 && (chk == 0 || chk != keys[i][1]))
+			checks = 0;
 		found += a == 1;
 	}
 	fw_index_reader_release(&r);
+	CHECK(checks);
 	CHECK(same);
 	CHECK_INT(found, N);
 	free(keys);
