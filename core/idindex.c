@@ -1,16 +1,16 @@
 /*
  * The id index: a prolly tree from the first 8 bytes of SHA-256(id) to the
  * record's arrival time, which together make its row key, and the id's
- * check (the next 8 bytes of its SHA-256). Leaves ("ixl"): u8 version (2),
- * varint n, n 8-byte keys, n 8-byte big-endian times, n 8-byte big-endian
+ * check (the next 4 bytes of its SHA-256). Leaves ("ixl"): u8 version (2),
+ * varint n, n 8-byte keys, n 8-byte big-endian times, n 4-byte big-endian
  * checks. Version 1 leaves (fw before the checks) have no checks; they read
  * as 0, "not known".
  *
  * Keys are 8 bytes (not the 32-byte hash) to keep what a random id update
  * rewrites small; two ids sharing 8 hash bytes must not be taken for each
  * other. The check tells them apart without reading the id column: an edit
- * whose id's check is the stored one edits that id (128 bits of SHA-256
- * agree); otherwise the commit reads the stored id and refuses a collision
+ * whose id's check is the stored one edits that id (96 bits of SHA-256
+ * agree: docs/design.md (a)); otherwise the commit reads the stored id and refuses a collision
  * (core/commit.c, core/rowgroup.c). Entries count 16 bytes towards leaf
  * boundaries, as in version 1, so the tree's shape is the same.
  */
@@ -47,7 +47,7 @@ fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uin
 	fw_rd_init(&r, b.data, b.len);
 	if ((rc = fw_rd_u8(&r, &version)) < 0 || (rc = fw_rd_varint(&r, &cnt)) < 0)
 		goto bad;
-	ent = version == 1 ? 16 : 24;
+	ent = version == 1 ? 16 : 20;
 	if ((version != 1 && version != IXL_VERSION) || cnt == 0 ||
 	    cnt != fw_rd_left(&r) / ent || fw_rd_left(&r) % ent != 0) {
 		rc = fw_error_set(FW_ECORRUPT, "bad index leaf header");
@@ -56,7 +56,7 @@ fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uin
 	fw_rd_bytes(&r, &kp, cnt * 8);
 	fw_rd_bytes(&r, &vp, cnt * 8);
 	if (version > 1)
-		fw_rd_bytes(&r, &cp, cnt * 8);
+		fw_rd_bytes(&r, &cp, cnt * 4);
 	*keys = malloc(cnt * 8);
 	*vals = malloc(cnt * sizeof(**vals));
 	if (checks)
@@ -69,7 +69,7 @@ fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uin
 	for (uint64_t i = 0; i < cnt; i++) {
 		(*vals)[i] = fw_be64((const uint8_t *)vp + i * 8);
 		if (checks)
-			(*checks)[i] = cp ? fw_be64((const uint8_t *)cp + i * 8) : 0;
+			(*checks)[i] = cp ? fw_be32((const uint8_t *)cp + i * 4) : 0;
 		if (i && memcmp(*keys + (i - 1) * 8, *keys + i * 8, 8) >= 0) {
 			rc = fw_error_set(FW_ECORRUPT, "index keys out of order");
 			goto bad;
@@ -163,7 +163,7 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 	 * that tests can make the stores older versions left (asked at each
 	 * leaf: a getenv is nothing beside the leaf's SHA-256). */
 	int v1 = getenv("FW_TEST_IXL_V1") != NULL;
-	if ((rc = fw_buf_grow(&b, 11 + n * 24)) < 0)
+	if ((rc = fw_buf_grow(&b, 11 + n * 20)) < 0)
 		return rc;
 	fw_buf_addc(&b, v1 ? 1 : IXL_VERSION);
 	fw_buf_add_varint(&b, n);
@@ -181,8 +181,8 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 	for (size_t i = 0; i < n && !v1; i++) {
 		uint64_t k = ents[i].edit >= 0 ? edits[ents[i].edit].aux :
 		    ((struct ixl *)ents[i].src->user)->checks[ents[i].row];
-		fw_put_be64(v, k);
-		if ((rc = fw_buf_add(&b, v, 8)) < 0)
+		fw_put_be32(v, (uint32_t)k);
+		if ((rc = fw_buf_add(&b, v, 4)) < 0)
 			goto done;
 	}
 	if ((rc = fw_obj_put(os, &out->oid, &out->stored, "ixl", b.data, b.len)) < 0)

@@ -37,11 +37,24 @@ fw_put_be64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
+static inline uint32_t
+fw_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+fw_put_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
 /* Row keys: 8-byte big-endian arrival time, first 8 bytes of SHA-256(id). */
 #define FW_ROWKEY_LEN 16
 #define FW_IDKEY_LEN 8
 void fw_idhash(uint8_t out[8], const char *id, size_t len);
-/* Also the id's check: the next 8 bytes of its SHA-256 (big-endian, never
+/* Also the id's check: the next 4 bytes of its SHA-256 (big-endian, never
  * 0), which the id index keeps beside each key so that an edit of a stored
  * id is known to be that id's without reading the id column. */
 void fw_idhash2(uint8_t out[8], uint64_t *check, const char *id, size_t len);

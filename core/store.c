@@ -51,7 +51,7 @@ fw_idhash2(uint8_t out[8], uint64_t *check, const char *id, size_t len)
 	if (atomic_load(&weak) < 0)
 		atomic_store(&weak, getenv("FW_TEST_WEAK_IDHASH") != NULL);
 	if (check) {
-		*check = fw_be64(h + 8);
+		*check = fw_be32(h + 8);
 		if (*check == 0)
 			*check = 1;	/* 0 stands for "not known" */
 	}

@@ -365,6 +365,7 @@ fw_obj_put(fw_objstore *os, fw_oid *out, uint64_t *stored, const char *type,
 	frame[4] = (unsigned char)tlen;
 	memcpy(frame + 5, type, tlen);
 	zn = ZSTD_compressCCtx(t->cctx, frame + 5 + tlen, bound - 5 - tlen, data, len,
+	    len < FW_OBJ_SMALL && os->level <= FW_OBJ_LEVEL_DEFAULT ? FW_OBJ_SMALL_LEVEL :
 	    os->level);
 	if (ZSTD_isError(zn)) {
 		rc = fw_error_set(FW_EIO, "cannot compress object: %s",
