@@ -99,11 +99,11 @@ void fw_objstore_free(fw_objstore *os);
 #define FW_OBJ_LEVEL_DEFAULT 2
 void fw_objstore_set_level(fw_objstore *os, int level);
 /* Objects under FW_OBJ_SMALL bytes (row group headers and sizes, tree
- * nodes, index leaves) are compressed at zstd's fast level
- * FW_OBJ_SMALL_LEVEL while the level is at most the default: on a few KiB,
- * level 2 spends most of its time on entropy tables that save little
- * (docs/design.md (t)). */
-#define FW_OBJ_SMALL 4096
+ * nodes, index leaves, small columns such as a row group's rewards) are
+ * compressed at zstd's fast level FW_OBJ_SMALL_LEVEL while the level is at
+ * most the default: on a few KiB, level 2 spends most of its time on
+ * entropy tables that save little (docs/design.md (t)). */
+#define FW_OBJ_SMALL 16384
 #define FW_OBJ_SMALL_LEVEL (-1)
 /* Keeps the verified contents of objects of type read (those of at most 16
  * KiB, up to max bytes in all), so that a second read of one costs a copy:
