@@ -65,7 +65,7 @@ test_pause(void)
 
 struct op {
 	uint64_t hash;		/* first 8 bytes of SHA-256(id), big-endian */
-	uint64_t check;		/* the next 8 (fw_idhash2) */
+	uint64_t check;		/* the next 4 bytes (fw_idhash2) */
 	uint32_t seq;		/* order of arrival */
 	uint32_t seg;
 	uint64_t off;
