@@ -65,7 +65,7 @@ test_pause(void)
 
 struct op {
 	uint64_t hash;		/* first 8 bytes of SHA-256(id), big-endian */
-	uint64_t check;		/* the next 4 bytes (fw_idhash2) */
+	uint32_t check;		/* the next 4 bytes (fw_idhash2) */
 	uint32_t seq;		/* order of arrival */
 	uint32_t seg;
 	uint64_t off;
@@ -848,7 +848,7 @@ fw_commit(fw_store *s, fw_commit_result *res, const char *corpus, const fw_commi
 		uint8_t key[8];
 		uint64_t t;
 		fw_put_be64(key, c.ops[c.groups[k].first].hash);
-		uint64_t chk;
+		uint32_t chk;
 		rc = fw_index_reader_get(&ir, key, &t, &chk);
 		if (rc == 1) {
 			c.groups[k].exists = 1;

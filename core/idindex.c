@@ -10,8 +10,8 @@
  * rewrites small; two ids sharing 8 hash bytes must not be taken for each
  * other. The check tells them apart without reading the id column: an edit
  * whose id's check is the stored one edits that id (96 bits of SHA-256
- * agree: docs/design.md (a)); otherwise the commit reads the stored id and refuses a collision
- * (core/commit.c, core/rowgroup.c). Entries count 16 bytes towards leaf
+ * agree: docs/design.md (a)); otherwise the commit reads the stored id
+ * and refuses a collision (core/commit.c, core/rowgroup.c). Entries count 16 bytes towards leaf
  * boundaries, as in version 1, so the tree's shape is the same.
  */
 #include "internal.h"
@@ -23,12 +23,13 @@
 #define IXL_VERSION 2
 
 struct ixl {
-	uint64_t *vals, *checks;
+	uint64_t *vals;
+	uint32_t *checks;
 };
 
 int
 fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys, uint64_t **vals,
-    uint64_t **checks)
+    uint32_t **checks)
 {
 	fw_buf b = FW_BUF_INIT;
 	fw_rd r;
@@ -179,9 +180,9 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 	/* A version-1 entry kept without a check stays without one (0): its
 	 * id is read where an edit needs it, as before. */
 	for (size_t i = 0; i < n && !v1; i++) {
-		uint64_t k = ents[i].edit >= 0 ? edits[ents[i].edit].aux :
+		uint32_t k = ents[i].edit >= 0 ? (uint32_t)edits[ents[i].edit].aux :
 		    ((struct ixl *)ents[i].src->user)->checks[ents[i].row];
-		fw_put_be32(v, (uint32_t)k);
+		fw_put_be32(v, k);
 		if ((rc = fw_buf_add(&b, v, 4)) < 0)
 			goto done;
 	}
@@ -247,7 +248,7 @@ fw_index_reader_release(fw_index_reader *r)
 }
 
 int
-fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time, uint64_t *check)
+fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time, uint32_t *check)
 {
 	fw_ptree_child leaf;
 	int rc;

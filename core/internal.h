@@ -57,7 +57,7 @@ void fw_idhash(uint8_t out[8], const char *id, size_t len);
 /* Also the id's check: the next 4 bytes of its SHA-256 (big-endian, never
  * 0), which the id index keeps beside each key so that an edit of a stored
  * id is known to be that id's without reading the id column. */
-void fw_idhash2(uint8_t out[8], uint64_t *check, const char *id, size_t len);
+void fw_idhash2(uint8_t out[8], uint32_t *check, const char *id, size_t len);
 
 /* The arrival time for a new batch: FW_NOW (ns) or the clock. */
 uint64_t fw_now_ns(void);
@@ -326,7 +326,7 @@ int fw_index_lookup(fw_objstore *os, const fw_ptree_root *root,
  * malloc'd, the caller's; checks may be NULL. FW_ECORRUPT naming the leaf
  * when malformed. */
 int fw_ixl_read(fw_objstore *os, const fw_oid *oid, uint32_t *n, uint8_t **keys,
-    uint64_t **vals, uint64_t **checks);
+    uint64_t **vals, uint32_t **checks);
 
 /* A cache of index leaves, and of the internal nodes above them, for many
  * lookups in key order: each node is read once, not once a lookup. The
@@ -338,14 +338,15 @@ typedef struct fw_index_reader {
 	int have;
 	uint32_t n;
 	uint8_t *keys;
-	uint64_t *vals, *checks;
+	uint64_t *vals;
+	uint32_t *checks;
 	fw_ptree_finder find;
 } fw_index_reader;
 void fw_index_reader_init(fw_index_reader *r, fw_objstore *os, const fw_ptree_root *root);
 /* As fw_index_lookup; *check (when check is not NULL) is the entry's id
  * check, 0 when its leaf kept none. */
 int fw_index_reader_get(fw_index_reader *r, const uint8_t key[8], uint64_t *time,
-    uint64_t *check);
+    uint32_t *check);
 void fw_index_reader_release(fw_index_reader *r);
 
 /* --- staged segments --- */

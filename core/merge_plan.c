@@ -632,10 +632,13 @@ fw_mplan_commit(fw_store *s, struct plan *p, const char *corpus, const struct st
 				/* a PUT's record is whole: its id gives the check */
 				const fw_field *f = fw_rec_get(&a->rec, "id", 2);
 				uint8_t h[8];
+				uint32_t chk;
 				x->size = 16;
 				x->ref = (int64_t)key_time(a->key);
-				if (f && f->kind == FW_KIND_STRING)
-					fw_idhash2(h, &x->aux, f->payload, f->len);
+				if (f && f->kind == FW_KIND_STRING) {
+					fw_idhash2(h, &chk, f->payload, f->len);
+					x->aux = chk;
+				}
 			}
 		}
 	}

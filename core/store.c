@@ -39,7 +39,7 @@ fw_git_error(int gitrc, const char *what, ...)
 }
 
 void
-fw_idhash2(uint8_t out[8], uint64_t *check, const char *id, size_t len)
+fw_idhash2(uint8_t out[8], uint32_t *check, const char *id, size_t len)
 {
 	unsigned char h[32];
 

@@ -39,7 +39,8 @@ take_leaf(void *arg, const fw_ptree_child *leaf)
 {
 	struct entries *x = arg;
 	uint8_t *keys;
-	uint64_t *vals, *checks;
+	uint64_t *vals;
+	uint32_t *checks;
 	uint32_t n;
 	int rc = fw_ixl_read(x->os, &leaf->oid, &n, &keys, &vals, &checks);
 

@@ -525,6 +525,38 @@ cs_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* Every id of the model present in rev has its own check in the id index
+ * (a merge writes index entries for the records it brings in). */
+static void
+check_index(const char *rev, const struct mrec *m, unsigned seed)
+{
+	fw_rev r;
+	fw_roots roots;
+	git_oid cid;
+	fw_index_reader ir;
+	int bad = 0;
+
+	CHECK_OK(fw_rev_resolve(S, &r, rev));
+	git_oid_fromstr(&cid, r.commit);
+	CHECK_OK(fw_commit_read(S, &cid, NULL, &roots, NULL));
+	for (int i = 0; i < NIDS; i++) {
+		char id[16];
+		uint8_t key[8];
+		uint32_t want, got = 0;
+		uint64_t t;
+		if (!m[i].present)
+			continue;
+		id_of(id, i);
+		fw_idhash2(key, &want, id, strlen(id));
+		/* a reader a lookup: a reader expects its keys in order */
+		fw_index_reader_init(&ir, fw_store_objects(S), &roots.index);
+		if (fw_index_reader_get(&ir, key, &t, &got) != 1 || got != want)
+			bad++;
+		fw_index_reader_release(&ir);
+	}
+	CHECK_MSG(bad == 0, "seed %u: %s: %d ids without their index check", seed, rev, bad);
+}
+
 static void
 one_seed(unsigned seed)
 {
@@ -602,6 +634,7 @@ one_seed(unsigned seed)
 	snprintf(rev, sizeof(rev), "%s@main", corpus);
 	char *got = fw_records(rev), *exp = model_records(want);
 	CHECK_MSG(strcmp(got, exp) == 0, "seed %u: merge\n%s\nmodel:\n%s", seed, got, exp);
+	check_index(rev, want, seed);
 	/* merging again changes nothing */
 	CHECK_OK(fw_merge(S, &res, corpus, "theirs", &mo));
 	CHECK(res.up_to_date);
@@ -613,6 +646,7 @@ one_seed(unsigned seed)
 	snprintf(rev, sizeof(rev), "%s@theirs", corpus);
 	char *got2 = fw_records(rev);
 	CHECK_MSG(strcmp(got, got2) == 0, "seed %u: the other direction differs", seed);
+	check_index(rev, want, seed);
 	free(got);
 	free(got2);
 	free(exp);

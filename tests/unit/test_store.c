@@ -531,7 +531,9 @@ test_store_index_reader(void)
 	for (int i = 0; i < N + ABSENT; i++) {
 		uint8_t h[8];
 		snprintf(id, sizeof(id), i < N ? "run/%d" : "absent/%d", i);
-		fw_idhash2(h, &keys[i][1], id, strlen(id));
+		uint32_t chk;
+		fw_idhash2(h, &chk, id, strlen(id));
+		keys[i][1] = chk;
 		keys[i][0] = fw_be64(h);
 		keys[i][2] = i < N;
 	}
@@ -541,7 +543,8 @@ test_store_index_reader(void)
 	fw_index_reader_init(&r, fw_store_objects(s), &roots.index);
 	for (int i = 0; i < N + ABSENT; i++) {
 		uint8_t k[8];
-		uint64_t t1 = 0, t2 = 0, chk = 0;
+		uint64_t t1 = 0, t2 = 0;
+		uint32_t chk = 0;
 		fw_put_be64(k, keys[i][0]);
 		int a = fw_index_reader_get(&r, k, &t1, &chk);
 		int b = fw_index_lookup(fw_store_objects(s), &roots.index, k, &t2);
