@@ -1,10 +1,16 @@
 /*
  * Column objects. Encoding (the bytes before compression), chosen so that zstd
  * sees like with like:
- *   u8 version (1), u8 type, varint n,
- *   n kind bytes,
- *   one varint length per row whose kind has a payload (NUMBER, STRING, ARRAY, OBJECT),
+ *   u8 version (2), u8 type, varint n,
+ *   u8 flags: SAME_KINDS (1), SAME_LENGTHS (2),
+ *   the kinds: one byte when SAME_KINDS, else n bytes,
+ *   the lengths of the rows whose kind has a payload (NUMBER, STRING, ARRAY,
+ *   OBJECT): one varint when SAME_LENGTHS, else one varint per such row,
  *   the payloads, concatenated.
+ * Version 1 (fw before session 8) has no flags byte, n kind bytes and a
+ * length per payload row; it is still read. Most columns have one kind in
+ * every row, and ids, hashes and small numbers often one length: the flags
+ * take those bytes out of what every read must decompress and hash.
  * Numbers are kept as their text (so that "1.50" stays "1.50"); their values are
  * parsed on decode.
  */
@@ -17,7 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COLUMN_VERSION 1
+#define COLUMN_VERSION 2
+#define SAME_KINDS 1
+#define SAME_LENGTHS 2
+/* With SAME_KINDS a column's bytes no longer bound its rows: a row group
+ * holds at most 8 MiB of records (core/rowgroup.c), far fewer rows than
+ * this, which bounds what a damaged object can make decode allocate. */
+#define COLUMN_MAX_ROWS (1u << 24)
 
 static const char *const type_names[] = {
 	[FW_TYPE_STR] = "str", [FW_TYPE_I64] = "i64", [FW_TYPE_F64] = "f64",
@@ -241,17 +253,38 @@ fw_column_stats(const fw_column *c, fw_colstats *st)
 int
 fw_column_encode(const fw_column *c, fw_buf *out)
 {
+	unsigned flags = SAME_KINDS | SAME_LENGTHS;
+	uint32_t len = 0, npay = 0;
 	int rc;
 
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (c->kind[i] != c->kind[0])
+			flags &= ~SAME_KINDS;
+		if (has_payload(c->kind[i])) {
+			uint32_t l = c->off[i + 1] - c->off[i];
+			if (npay++ == 0)
+				len = l;
+			else if (l != len)
+				flags &= ~SAME_LENGTHS;
+		}
+	}
+	if (c->n == 0)
+		flags &= ~SAME_KINDS;
 	if ((rc = fw_buf_addc(out, COLUMN_VERSION)) < 0 ||
 	    (rc = fw_buf_addc(out, (char)c->type)) < 0 ||
 	    (rc = fw_buf_add_varint(out, c->n)) < 0 ||
-	    (rc = fw_buf_add(out, c->kind, c->n)) < 0)
+	    (rc = fw_buf_addc(out, (char)flags)) < 0 ||
+	    (rc = fw_buf_add(out, c->kind, flags & SAME_KINDS ? 1 : c->n)) < 0)
 		return rc;
-	for (uint32_t i = 0; i < c->n; i++)
-		if (has_payload(c->kind[i]) &&
-		    (rc = fw_buf_add_varint(out, c->off[i + 1] - c->off[i])) < 0)
+	if (flags & SAME_LENGTHS) {
+		if ((rc = fw_buf_add_varint(out, len)) < 0)
 			return rc;
+	} else {
+		for (uint32_t i = 0; i < c->n; i++)
+			if (has_payload(c->kind[i]) &&
+			    (rc = fw_buf_add_varint(out, c->off[i + 1] - c->off[i])) < 0)
+				return rc;
+	}
 	return fw_buf_add(out, c->data, c->n ? c->off[c->n] : 0);
 }
 
@@ -260,22 +293,25 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
     const void *bytes, size_t len)
 {
 	fw_rd r;
-	uint8_t version, t;
-	uint64_t n, total = 0;
+	uint8_t version, t, flags = 0;
+	uint64_t n, total = 0, same = 0;
 	const void *kinds, *payload;
 	int rc;
 
 	fw_column_init(c, name, type);
 	fw_rd_init(&r, bytes, len);
 	if ((rc = fw_rd_u8(&r, &version)) < 0 || (rc = fw_rd_u8(&r, &t)) < 0 ||
-	    (rc = fw_rd_varint(&r, &n)) < 0)
+	    (rc = fw_rd_varint(&r, &n)) < 0 ||
+	    (version > 1 && (rc = fw_rd_u8(&r, &flags)) < 0))
 		goto bad;
-	if (version != COLUMN_VERSION || t < FW_TYPE_STR || t > FW_TYPE_JSON ||
-	    n > fw_rd_left(&r)) {
+	if ((version != 1 && version != COLUMN_VERSION) || t < FW_TYPE_STR ||
+	    t > FW_TYPE_JSON || n > (flags & SAME_KINDS ? COLUMN_MAX_ROWS : fw_rd_left(&r)) ||
+	    (flags & ~(SAME_KINDS | SAME_LENGTHS)) ||
+	    ((flags & SAME_KINDS) && n == 0)) {
 		rc = fw_error_set(FW_ECORRUPT, "bad column header");
 		goto bad;
 	}
-	if ((rc = fw_rd_bytes(&r, &kinds, n)) < 0)
+	if ((rc = fw_rd_bytes(&r, &kinds, flags & SAME_KINDS ? 1 : n)) < 0)
 		goto bad;
 	c->n = (uint32_t)n;
 	c->kind = malloc(n + 1);
@@ -284,7 +320,12 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 		rc = fw_error_set(FW_ENOMEM, "out of memory");
 		goto bad;
 	}
-	memcpy(c->kind, kinds, n);
+	if (flags & SAME_KINDS)
+		memset(c->kind, *(const uint8_t *)kinds, n);
+	else
+		memcpy(c->kind, kinds, n);
+	if ((flags & SAME_LENGTHS) && (rc = fw_rd_varint(&r, &same)) < 0)
+		goto bad;
 	c->off[0] = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t l = 0;
@@ -293,8 +334,10 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 			goto bad;
 		}
 		if (has_payload(c->kind[i])) {
+			if (flags & SAME_LENGTHS)
+				l = same;
 			/* most lengths fit one byte: read those in place */
-			if (r.p < r.end && *r.p < 0x80)
+			else if (r.p < r.end && *r.p < 0x80)
 				l = *r.p++;
 			else if ((rc = fw_rd_varint(&r, &l)) < 0)
 				goto bad;
