@@ -675,6 +675,10 @@ fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid, fw_ro
 	double t0 = now_s();
 	int rc;
 
+	if (a->result) {
+		*nroots = *a->result;
+		goto write;
+	}
 	fw_data_ctx_init_locks(&dctx);
 	fw_data_tree_init(&dt, s->os, &dctx);
 	fw_index_tree_init(&it, s->os, NULL);
@@ -696,6 +700,7 @@ fw_commit_apply_edits(fw_store *s, const fw_commit_apply *a, git_oid *cid, fw_ro
 	if (taken)
 		*taken = dctx.chunks_taken;
 	phase("index", &t0);
+write:
 	if ((rc = fw_commit_write(s, cid, a->schema, nroots, a->message, a->parents,
 	    a->nparents)) < 0)
 		return rc;

@@ -229,6 +229,11 @@ int fw_rg_col_decode(fw_rd *r, fw_rg_col *c);
  * (what a row group header lists for it). */
 int fw_column_put(fw_objstore *os, const fw_column *c, fw_rg_col *out);
 
+/* Writes a row group header (the "rg" object): n rows, its keys and sizes
+ * objects, and the columns cols[0..ncols) named names[]; *oid, *stored. */
+int fw_rg_header_put(fw_objstore *os, fw_oid *oid, uint64_t *stored, uint32_t n,
+    const fw_oid *koid, uint64_t kstored, const fw_oid *soid, uint64_t sstored,
+    const fw_rg_col *cols, const char *const *names, size_t ncols);
 /* Loads a row group's header (and with keys set, its keys and sizes). */
 int fw_rg_load(fw_objstore *os, fw_rg *out, const fw_oid *oid, int keys);
 void fw_rg_release(fw_rg *rg);
@@ -308,6 +313,9 @@ typedef struct fw_commit_apply {
 	const git_oid *parents;
 	size_t nparents;
 	void (*pause)(void);		/* test hook before the move, may be NULL */
+	/* When set, the new version's roots, their objects written already (a
+	 * merge of row groups, core/merge_fast.c): the edits are not used. */
+	const fw_roots *result;
 } fw_commit_apply;
 /* Applies the edits to both trees, writes the commit into *cid, flushes the
  * objects and moves a->ref from a->head (FW_ECONFLICT when it moved). */

@@ -933,27 +933,16 @@ collapse(const fw_ptree *t, fw_ptree_root *r)
 	return 0;
 }
 
-int
-fw_ptree_apply(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
-    const fw_ptree_edit *edits, size_t nedits)
+/* The passes from height lv->h up, lv giving that height's edits, until
+ * nothing changes above or one root is left. */
+static int
+apply_from(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
+    struct level lv)
 {
 	struct outlist prev = { 0 }, cur = { 0 };
 	struct jobs jobs = { NULL, 0, 0, 0 };
-	struct level lv;
 	int rc = 0;
 
-	*out = *root;
-	if (nedits == 0)
-		return 0;
-	/* The passes rely on it; callers sort without comparing keys. */
-	for (size_t i = 1; i < nedits; i++)
-		if (kcmp(t, edits[i - 1].key, edits[i].key) >= 0)
-			return fw_error_set(FW_EINVALID, "internal error: tree edits out of order");
-	lv.h = 0;
-	lv.top = root->empty ? -1 : root->height;
-	lv.e = edits;
-	lv.ne = nedits;
-	lv.edit_children = NULL;
 	lv.jobs = &jobs;
 	for (;;) {
 		memset(&cur, 0, sizeof(cur));
@@ -1005,6 +994,66 @@ done:
 	out_release(&prev);
 	out_release(&cur);
 	free(jobs.v);
+	return rc;
+}
+
+int
+fw_ptree_apply(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
+    const fw_ptree_edit *edits, size_t nedits)
+{
+	struct level lv = { 0 };
+
+	*out = *root;
+	if (nedits == 0)
+		return 0;
+	/* The passes rely on it; callers sort without comparing keys. */
+	for (size_t i = 1; i < nedits; i++)
+		if (kcmp(t, edits[i - 1].key, edits[i].key) >= 0)
+			return fw_error_set(FW_EINVALID, "internal error: tree edits out of order");
+	lv.h = 0;
+	lv.top = root->empty ? -1 : root->height;
+	lv.e = edits;
+	lv.ne = nedits;
+	return apply_from(t, out, root, lv);
+}
+
+int
+fw_ptree_replace_leaves(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
+    const fw_ptree_child *leaves, size_t n)
+{
+	fw_ptree_edit *e;
+	struct level lv = { 0 };
+	int rc;
+
+	*out = *root;
+	if (n == 0)
+		return 0;
+	if (root->empty)
+		return fw_error_set(FW_EINVALID, "internal error: leaves replaced in an empty tree");
+	for (size_t i = 1; i < n; i++)
+		if (kcmp(t, leaves[i - 1].key, leaves[i].key) >= 0)
+			return fw_error_set(FW_EINVALID, "internal error: leaves out of order");
+	if (root->height == 0) {
+		if (n != 1 || kcmp(t, leaves[0].key, root->top.key) != 0)
+			return fw_error_set(FW_EINVALID, "internal error: leaf replaced is not the root");
+		out->top = leaves[0];
+		return 0;
+	}
+	if ((e = calloc(n, sizeof(*e))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		memcpy(e[i].key, leaves[i].key, t->klen);
+		e[i].op = FW_EDIT_PUT;
+		e[i].size = (uint32_t)(t->klen + 40);	/* what an internal entry counts */
+		e[i].ref = (int64_t)i;
+	}
+	lv.h = 1;
+	lv.top = root->height;
+	lv.e = e;
+	lv.ne = n;
+	lv.edit_children = leaves;
+	rc = apply_from(t, out, root, lv);
+	free(e);
 	return rc;
 }
 

@@ -127,6 +127,13 @@ typedef struct fw_ptree_root {
 int fw_ptree_apply(const fw_ptree *t, fw_ptree_root *out,
     const fw_ptree_root *root, const fw_ptree_edit *edits, size_t nedits);
 
+/* Replaces leaves of the tree at *root by leaves[0..n) (sorted by key), each
+ * taking the place of the leaf with the same last key and rewriting the
+ * internal nodes above it; the caller vouches that every new leaf holds the
+ * keys and entry sizes of the leaf it replaces, so no boundary moves. */
+int fw_ptree_replace_leaves(const fw_ptree *t, fw_ptree_root *out, const fw_ptree_root *root,
+    const fw_ptree_child *leaves, size_t n);
+
 /* 1 when a node ends after an entry with this key at this height, given the
  * bytes of the node before the entry and with it. */
 int fw_ptree_boundary(const fw_ptree *t, const uint8_t *key, int height,

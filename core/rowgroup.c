@@ -419,6 +419,29 @@ data_rg_column(fw_data_ctx *ctx, void *rgp, const char *name, fw_column **out)
 	return rc;
 }
 
+int
+fw_rg_header_put(fw_objstore *os, fw_oid *oid, uint64_t *stored, uint32_t n,
+    const fw_oid *koid, uint64_t kstored, const fw_oid *soid, uint64_t sstored,
+    const fw_rg_col *cols, const char *const *names, size_t ncols)
+{
+	fw_buf b = FW_BUF_INIT;
+	int rc = 0;
+
+	fw_buf_addc(&b, RG_VERSION);
+	fw_buf_add_varint(&b, n);
+	fw_buf_add(&b, koid->id, 32);
+	fw_buf_add_varint(&b, kstored);
+	fw_buf_add(&b, soid->id, 32);
+	fw_buf_add_varint(&b, sstored);
+	fw_buf_add_varint(&b, ncols);
+	for (size_t c = 0; c < ncols && rc == 0; c++)
+		rc = fw_rg_col_encode(&b, names[c], &cols[c]);
+	if (rc == 0)
+		rc = fw_obj_put(os, oid, stored, "rg", b.data, b.len);
+	fw_buf_release(&b);
+	return rc < 0 ? rc : 0;
+}
+
 static int
 kind_of_field(const fw_field *f)
 {
@@ -849,19 +872,8 @@ keys:;
 		if ((rc = fw_obj_put(ctx->os, &soid, &sstored, "rs", b.data, b.len)) < 0)
 			goto done;
 	}
-	/* header */
-	fw_buf_reset(&b);
-	fw_buf_addc(&b, RG_VERSION);
-	fw_buf_add_varint(&b, n);
-	fw_buf_add(&b, koid.id, 32);
-	fw_buf_add_varint(&b, kstored);
-	fw_buf_add(&b, soid.id, 32);
-	fw_buf_add_varint(&b, sstored);
-	fw_buf_add_varint(&b, ncols);
-	for (size_t c = 0; c < ncols; c++)
-		if ((rc = fw_rg_col_encode(&b, cname[c], &cols[c])) < 0)
-			goto done;
-	if ((rc = fw_obj_put(ctx->os, &out->oid, &hstored, "rg", b.data, b.len)) < 0)
+	if ((rc = fw_rg_header_put(ctx->os, &out->oid, &hstored, (uint32_t)n, &koid, kstored,
+	    &soid, sstored, cols, cname, ncols)) < 0)
 		goto done;
 	memcpy(out->key, ents[n - 1].key, 16);
 	out->count = n;

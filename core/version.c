@@ -206,6 +206,7 @@ fw_commit_write(fw_store *s, git_oid *out, const fw_schema *schema,
 	git_treebuilder *tb = NULL;
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
+	git_odb *odb = NULL;
 	git_commit *pc[2] = { NULL, NULL };
 	git_oid blob, tid;
 	int rc;
@@ -221,9 +222,16 @@ fw_commit_write(fw_store *s, git_oid *out, const fw_schema *schema,
 	}
 	static const char *const names[] = { "schema.yaml", "DATA", "INDEX" };
 	fw_buf *bufs[] = { &sb, &db, &ib };
+	if ((rc = git_repository_odb(&odb, s->repo)) < 0) {
+		rc = fw_git_error(rc, "cannot open the git object database");
+		goto done;
+	}
 	for (int i = 0; i < 3; i++) {
-		if ((rc = git_blob_create_from_buffer(&blob, s->repo, bufs[i]->data,
-		    bufs[i]->len)) < 0 ||
+		/* git_odb_write, not git_blob_create_from_buffer: it finds a blob
+		 * that exists (the schema's, mostly) before it creates a file,
+		 * where the blob stream creates a temporary file and drops it. */
+		if ((rc = git_odb_write(&blob, odb, bufs[i]->data, bufs[i]->len,
+		    GIT_OBJECT_BLOB)) < 0 ||
 		    (rc = git_treebuilder_insert(NULL, tb, names[i], &blob,
 		    GIT_FILEMODE_BLOB)) < 0) {
 			rc = fw_git_error(rc, "cannot write %s", names[i]);
@@ -254,6 +262,7 @@ done:
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_treebuilder_free(tb);
+	git_odb_free(odb);
 	fw_buf_release(&sb);
 	fw_buf_release(&db);
 	fw_buf_release(&ib);
