@@ -3,6 +3,7 @@
 #include "fw/error.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void
 test_column_roundtrip(void)
@@ -229,4 +230,52 @@ test_column_same_kinds_lengths(void)
 	CHECK_MSG(same_column(&e, enc.data, enc.len), "empty column");
 	fw_column_release(&e);
 	fw_buf_release(&enc);
+}
+
+/* The statistics' sum is the sum of the numbers added in row order as
+ * doubles, whatever mix of short integers (summed as integers while that is
+ * exact), long integers, decimals and negatives the column holds, and the
+ * same for a column whose numbers were parsed (fw_column_numbers). */
+void
+test_column_stats_sum_order(void)
+{
+	static const char *const mixes[][6] = {
+		{ "3", "0", "17", "9", "4", NULL },
+		{ "900000000000000", "900000000000000", "7", NULL },	/* past 2^53 */
+		{ "5", "0.1", "2", "0.2", NULL },
+		{ "1", "-3", "2", NULL },
+		{ "123456789012345678", "1", "3", NULL },		/* 18 digits */
+		{ "1e3", "2", "0.30000000000000004", "7", NULL },
+	};
+
+	for (size_t m = 0; m < sizeof(mixes) / sizeof(mixes[0]); m++) {
+		fw_column c;
+		fw_colstats st, st2;
+		double want = 0, lo = 0, hi = 0;
+		size_t n = 0;
+
+		fw_column_init(&c, "n", FW_TYPE_F64);
+		for (int rep = 0; rep < 50; rep++)
+			for (size_t i = 0; mixes[m][i]; i++) {
+				const char *t = mixes[m][i];
+				double v = strtod(t, NULL);
+				CHECK_OK(fw_column_append(&c, FW_KIND_NUMBER, t, strlen(t)));
+				if (rep == 0 && i == 0)
+					lo = hi = v;
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
+				want += v;
+				n++;
+			}
+		CHECK_OK(fw_column_append(&c, FW_KIND_NULL, NULL, 0));
+		fw_column_stats(&c, &st);
+		CHECK_MSG(st.sum == want, "mix %zu: sum %.17g, in order %.17g", m, st.sum, want);
+		CHECK(st.min == lo && st.max == hi);
+		CHECK_INT(st.nnum, n);
+		CHECK_INT(st.nulls, 1);
+		CHECK_OK(fw_column_numbers(&c));
+		fw_column_stats(&c, &st2);
+		CHECK(st2.sum == st.sum && st2.min == st.min && st2.max == st.max);
+		fw_column_release(&c);
+	}
 }
