@@ -446,3 +446,51 @@ fw_column_value_json(const fw_column *c, uint32_t i, fw_buf *b)
 	default: return fw_buf_add(b, p, len);
 	}
 }
+
+int
+fw_column_same_layout(const fw_column *x, const fw_column *y, uint32_t n)
+{
+	if (x == NULL || y == NULL || x->n != n || y->n != n)
+		return 0;
+	return n == 0 || (memcmp(x->kind, y->kind, n) == 0 &&
+	    memcmp(x->off, y->off, ((size_t)n + 1) * sizeof(*x->off)) == 0);
+}
+
+uint32_t
+fw_column_next_diff(const fw_column *x, const fw_column *y, uint32_t r, uint32_t n, int layout)
+{
+	if (r >= n)
+		return n;
+	if (!layout) {
+		while (r < n && fw_column_row_eq(x, y, r))
+			r++;
+		return r;
+	}
+	size_t p = x->off[r], end = x->off[n];
+	for (; p + 8 <= end; p += 8) {
+		uint64_t a, b;
+		memcpy(&a, x->data + p, 8);
+		memcpy(&b, y->data + p, 8);
+		if (a != b) {
+			/* the first differing byte (x86-64 and arm64 are little-endian) */
+			p += (size_t)__builtin_ctzll(a ^ b) / 8;
+			goto found;
+		}
+	}
+	for (; p < end; p++)
+		if (x->data[p] != y->data[p])
+			goto found;
+	return n;
+found:;
+	/* the row whose bytes hold p: the last with off[row] <= p (rows
+	 * without bytes before it share its offset) */
+	uint32_t lo = r, hi = n - 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+		if (x->off[mid] <= p)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}

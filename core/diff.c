@@ -348,13 +348,11 @@ aligned(struct dctx *c)
 		}
 		if ((rc = col(c, a, k, &x)) < 0 || (j != (size_t)-1 && (rc = col(c, b, j, &y)) < 0))
 			break;
-		for (uint32_t r = 0; r < a->rg.n; r++) {
-			uint8_t ky = y ? y->kind[r] : FW_KIND_MISSING;
-			uint32_t lx = x->off[r + 1] - x->off[r], ly = y ? y->off[r + 1] - y->off[r] : 0;
-			if (x->kind[r] != ky || lx != ly ||
-			    (lx && memcmp(x->data + x->off[r], y->data + y->off[r], lx) != 0))
-				changed[r] = 1;
-		}
+		uint32_t n = a->rg.n;
+		int lay = fw_column_same_layout(x, y, n);
+		for (uint32_t r = fw_column_next_diff(x, y, 0, n, lay); r < n;
+		    r = fw_column_next_diff(x, y, r + 1, n, lay))
+			changed[r] = 1;
 	}
 	for (size_t j = 0; j < b->rg.ncols && rc == 0; j++) {
 		fw_column *y;

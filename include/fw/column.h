@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fw/buf.h"
 
@@ -90,6 +91,42 @@ int fw_column_encode(const fw_column *c, fw_buf *out);
  * parsed: readers that compare values (diff) never need them. */
 int fw_column_decode(fw_column *c, const char *name, fw_type type,
     const void *bytes, size_t len);
+
+/* Row r of x and of y hold the same value (kind and bytes); NULL stands
+ * for a column the row group does not have (every row MISSING). Inline:
+ * diffs and merges run it over every row of the columns they compare. */
+static inline int
+fw_column_row_eq(const fw_column *x, const fw_column *y, uint32_t r)
+{
+	uint32_t lx, ly;
+	const char *a, *b;
+
+	if (x == NULL || y == NULL)
+		return (x ? x->kind[r] : FW_KIND_MISSING) == (y ? y->kind[r] : FW_KIND_MISSING);
+	lx = x->off[r + 1] - x->off[r];
+	ly = y->off[r + 1] - y->off[r];
+	if (x->kind[r] != y->kind[r] || lx != ly)
+		return 0;
+	a = x->data + x->off[r];
+	b = y->data + y->off[r];
+	if (lx > 16)
+		return memcmp(a, b, lx) == 0;
+	for (uint32_t i = 0; i < lx; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* 1 when x and y (both of n rows, not NULL) have the same kinds and
+ * lengths row for row, so that only their bytes can differ. */
+int fw_column_same_layout(const fw_column *x, const fw_column *y, uint32_t n);
+
+/* The first row from r on where x and y (of n rows; NULL as above) hold
+ * different values, n when none. layout is fw_column_same_layout(x, y, n):
+ * the bytes are then compared eight at a time and the row found from the
+ * offsets (most rows of a relabelled column are the same on both sides). */
+uint32_t fw_column_next_diff(const fw_column *x, const fw_column *y, uint32_t r, uint32_t n,
+    int layout);
 
 /* Fills num, ints and is_int, once (later calls return at once). */
 int fw_column_numbers(fw_column *c);
