@@ -43,6 +43,7 @@ CORE_SRC := \
 	core/diff_util.c \
 	core/merge.c \
 	core/merge_plan.c \
+	core/merge_fast.c \
 	core/merge_state.c \
 	core/merge_rec.c \
 	core/rev.c \

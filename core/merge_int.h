@@ -91,4 +91,13 @@ int fw_mplan_commit(fw_store *s, struct plan *p, const char *corpus, const struc
     fw_schema *schema, const char *message, git_oid *cid);
 void fw_mplan_release(struct plan *p);
 
+/* --- the merge of row groups (core/merge_fast.c) --- */
+/* Merges theirs into ours row group by row group when no record was added,
+ * removed or moved on either side and nothing conflicts: 0 with the merge
+ * committed (*cid) and *modified the records it changed in ours, 1 when it
+ * does not apply (the plan must run; nothing was committed), <0 on error.
+ * FW_TEST_MERGE_BY_RECORDS in the environment turns it off (tests). */
+int fw_mfast_merge(fw_store *s, const char *corpus, const struct state *st,
+    uint64_t *modified, git_oid *cid);
+
 #endif

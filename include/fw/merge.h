@@ -25,6 +25,8 @@ typedef struct fw_merge_result {
 	char branch[256];	/* the branch merged into */
 	uint64_t added, removed, modified;	/* records changed in ours */
 	uint64_t conflicts;	/* records in conflict (merge stopped) */
+	int by_rowgroups;	/* merged row group by row group: no record was added,
+				 * removed or moved on either side, nothing conflicted */
 } fw_merge_result;
 
 /*

@@ -84,4 +84,36 @@ for how in strategy continue; do
 	done
 	expect_eq "$how has write points" "$([ $n -gt 2 ] && echo yes)" yes
 done
+
+# 4. a clean merge of edits in place, done row group by row group
+# (core/merge_fast.c), killed at each write
+cd base
+"$FW" branch c@y "$(git --git-dir=.fw/git rev-parse refs/heads/c/x~1)" >/dev/null
+"$FW" switch c@y >/dev/null
+printf '{"id":"r5","reward":9}\n{"id":"r250","tags":["t"]}\n' >../y.jsonl
+"$FW" add c ../y.jsonl --patch >/dev/null && "$FW" commit c -m y >/dev/null
+"$FW" switch c@main >/dev/null
+cd ..
+rm -rf ref && cp -a base ref
+(cd ref && FW_VERBOSE=1 "$FW" merge c@y >/dev/null 2>../ref.err)
+want=$(cd ref && "$FW" cat c | md5sum)
+check "the in-place merge goes by row groups" grep -q "merge: row groups" ref.err
+n=1
+while :; do
+	rm -rf s && cp -a base s
+	(cd s && FW_TEST_CRASH_AFTER_WRITES=$n "$FW" merge c@y >/dev/null 2>&1) 2>/dev/null
+	rc=$?
+	head=$(git --git-dir=s/.fw/git rev-parse refs/heads/c/main)
+	if [ "$head" = "$old" ]; then ok
+	elif [ "$(git --git-dir=s/.fw/git log -1 --format=%P "$head")" = "$old $(git --git-dir=s/.fw/git rev-parse refs/heads/c/y)" ]; then ok
+	else bad "row-group merge killed at write $n: branch at neither the old head nor the merge"; fi
+	check "row-group merge killed at write $n: git fsck" git --git-dir=s/.fw/git fsck
+	check "row-group merge killed at write $n: fw fsck" sh -c "cd s && '$FW' fsck >/dev/null"
+	[ "$head" = "$old" ] && (cd s && "$FW" merge c@y >/dev/null)
+	expect_eq "row-group merge: records after a kill at write $n" "$(cd s && "$FW" cat c | md5sum)" "$want"
+	[ $rc -ne 137 ] && break
+	n=$((n + 1))
+	[ $n -gt 50 ] && { bad "the row-group merge never finished"; break; }
+done
+expect_eq "the row-group merge has write points" "$([ $n -gt 2 ] && echo yes)" yes
 finish

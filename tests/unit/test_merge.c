@@ -133,6 +133,8 @@ field_copy(struct mrec *d, const struct mrec *s, int f)
 static fw_store *S;
 static char corpus[32];
 static const char *tmp;
+static int inplace;	/* random_op edits records in place only */
+static int nfast;	/* merges done row group by row group */
 
 static int
 stage_lines(const char *text, int patch)
@@ -172,6 +174,9 @@ random_op(struct mrec *m)
 {
 	char buf[512], idb[16], oc[64];
 	int id, tries = 0, op = (int)rnd(10);
+
+	if (inplace)		/* edits only: no id added, removed or moved */
+		op = 2 + op % 6;
 
 	if (op <= 1) {		/* add an id that is absent */
 		do
@@ -558,6 +563,44 @@ check_index(const char *rev, const struct mrec *m, unsigned seed)
 }
 
 static void
+roots_of(const char *rev, fw_roots *roots)
+{
+	fw_rev r;
+	git_oid cid;
+
+	memset(roots, 0, sizeof(*roots));
+	CHECK_OK(fw_rev_resolve(S, &r, rev));
+	git_oid_fromstr(&cid, r.commit);
+	CHECK_OK(fw_commit_read(S, &cid, NULL, roots, NULL));
+}
+
+/* A merge done row group by row group (core/merge_fast.c) wrote the trees
+ * the general merge writes, byte for byte: main is merged again that way. */
+static void
+check_rowgroup_merge(unsigned seed, const fw_merge_opts *mo, const char *theirs,
+    const char *pre)
+{
+	fw_roots a, b;
+	fw_merge_result res;
+	char rev[64];
+
+	nfast++;
+	snprintf(rev, sizeof(rev), "%s@main", corpus);
+	roots_of(rev, &a);
+	CHECK_OK(fw_branch_reset(S, corpus, "main", pre, NULL, NULL));
+	setenv("FW_TEST_MERGE_BY_RECORDS", "1", 1);
+	CHECK_OK(fw_merge(S, &res, corpus, theirs, mo));
+	unsetenv("FW_TEST_MERGE_BY_RECORDS");
+	CHECK(!res.by_rowgroups);
+	roots_of(rev, &b);
+	CHECK_MSG(fw_oid_cmp(&a.data.top.oid, &b.data.top.oid) == 0 &&
+	    fw_oid_cmp(&a.index.top.oid, &b.index.top.oid) == 0 &&
+	    a.data.top.count == b.data.top.count && a.data.top.bytes == b.data.top.bytes &&
+	    a.data.top.stored == b.data.top.stored,
+	    "seed %u: the row-group merge wrote other trees than the plan's", seed);
+}
+
+static void
 one_seed(unsigned seed)
 {
 	struct mrec base[NIDS], ours[NIDS], theirs[NIDS], want[NIDS];
@@ -631,6 +674,8 @@ one_seed(unsigned seed)
 		model_merge(base, ours, theirs, mo.strategy, want, mc, &nmc);
 		CHECK_OK(fw_merge(S, &res, corpus, "theirs", &mo));
 	}
+	if (res.by_rowgroups)
+		check_rowgroup_merge(seed, &mo, "theirs", "ours");
 	snprintf(rev, sizeof(rev), "%s@main", corpus);
 	char *got = fw_records(rev), *exp = model_records(want);
 	CHECK_MSG(strcmp(got, exp) == 0, "seed %u: merge\n%s\nmodel:\n%s", seed, got, exp);
@@ -666,6 +711,233 @@ test_merge_model(void)
 		return;
 	for (int i = 0; i < seeds; i++)
 		one_seed((unsigned)i + 1);
+	/* edits in place only: most merges go row group by row group */
+	inplace = 1;
+	nfast = 0;
+	for (int i = 0; i < seeds; i++)
+		one_seed((unsigned)i + 100001);
+	inplace = 0;
+	if (getenv("FW_MERGE_DEBUG"))
+		fprintf(stderr, "%d of %d in-place merges by row groups\n", nfast, seeds);
+	CHECK_MSG(nfast >= seeds / 4, "%d of %d in-place merges went by row groups", nfast, seeds);
+	fw_store_close(S);
+	S = NULL;
+}
+
+/* --- merges of a corpus of several row groups, row group by row group --- */
+
+#define RG_N 6000
+
+struct rgrec {
+	int reward, tag;
+	int note;		/* -1: no note field */
+};
+
+static void
+rg_line(fw_buf *b, int i, const struct rgrec *r)
+{
+	fw_buf_printf(b, "{\"id\":\"r%05d\",\"reward\":%d,\"tags\":[\"t%d\"]", i, r->reward,
+	    r->tag);
+	if (r->note >= 0)
+		fw_buf_printf(b, ",\"note\":\"%s%d\"", r->note > 1000 ? "a longer note, " : "",
+		    r->note);
+	if (r->note == -2) {	/* past a row group's largest size: a cut after it */
+		fw_buf_adds(b, ",\"note\":\"");
+		for (int k = 0; k < (17 << 19) / 64; k++)
+			fw_buf_adds(b, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+		fw_buf_addc(b, '"');
+	}
+	fw_buf_adds(b, ",\"text\":\"");
+	for (int k = 0; k < 120; k++)
+		fw_buf_printf(b, "w%d ", (i * 31 + k * 17) % 9973);
+	fw_buf_adds(b, "\"}");
+}
+
+static char *
+rg_model(const struct rgrec *m)
+{
+	struct lines l = { 0 };
+	fw_buf b = FW_BUF_INIT;
+
+	for (int i = 0; i < RG_N; i++) {
+		fw_buf_reset(&b);
+		rg_line(&b, i, &m[i]);
+		canon_line(&l, b.data, b.len);
+	}
+	fw_buf_release(&b);
+	return joined(&l);
+}
+
+/* Stages the records of m that differ from was (whole records: a replace
+ * keeps each record's row key) and commits them. */
+static void
+rg_commit(const struct rgrec *was, const struct rgrec *m)
+{
+	fw_buf b = FW_BUF_INIT;
+
+	for (int i = 0; i < RG_N; i++)
+		if (was == NULL || memcmp(&was[i], &m[i], sizeof(*m)) != 0) {
+			rg_line(&b, i, &m[i]);
+			fw_buf_addc(&b, '\n');
+		}
+	fw_buf_addc(&b, '\0');
+	CHECK_OK(stage_lines(b.data, 0));
+	CHECK_OK(commit());
+	fw_buf_release(&b);
+}
+
+static void
+rg_expect(const char *what, const struct rgrec *want)
+{
+	char rev[64];
+
+	snprintf(rev, sizeof(rev), "%s@main", corpus);
+	char *got = fw_records(rev), *exp = rg_model(want);
+	CHECK_MSG(strcmp(got, exp) == 0, "%s: the merged records differ from the model's", what);
+	free(got);
+	free(exp);
+}
+
+void
+test_merge_rowgroups(void)
+{
+	static struct rgrec base[RG_N], ours[RG_N], theirs[RG_N], want[RG_N];
+	char dir[512];
+	fw_merge_result res;
+	fw_merge_opts mo = { 0 };
+	fw_roots roots;
+	char rev[64];
+
+	tmp = t_tmpdir();
+	snprintf(dir, sizeof(dir), "%s/store", tmp);
+	CHECK_OK(fw_store_init(dir));
+	CHECK_OK(fw_store_open(&S, dir));
+	if (S == NULL)
+		return;
+	snprintf(corpus, sizeof(corpus), "rg");
+	CHECK_OK(fw_corpus_create(S, corpus, NULL));
+	for (int i = 0; i < RG_N; i++)
+		base[i] = (struct rgrec){ i % 4, i % 3, i % 50 == 0 ? i : -1 };
+	rg_commit(NULL, base);
+	snprintf(rev, sizeof(rev), "%s@main", corpus);
+	roots_of(rev, &roots);
+	CHECK_MSG(roots.data.height >= 1, "the corpus is one row group: the test needs several");
+
+	/* 1: disjoint relabels, and another field of the same rows */
+	CHECK_OK(fw_branch_create(S, corpus, "t1", NULL));
+	CHECK_OK(fw_branch_create(S, corpus, "o1", NULL));
+	memcpy(ours, base, sizeof(ours));
+	memcpy(theirs, base, sizeof(theirs));
+	for (int i = 0; i < RG_N; i++) {
+		if (i % 7 == 0)
+			ours[i].reward = (base[i].reward + 1) % 10;
+		if (i % 7 == 0 && i % 2)
+			theirs[i].tag = 2 - base[i].tag;
+		if (i % 11 == 3 && i % 7 != 0)
+			theirs[i].reward = (base[i].reward + 2) % 10;
+		want[i] = ours[i];
+		want[i].tag = theirs[i].tag;
+		if (i % 11 == 3 && i % 7 != 0)
+			want[i].reward = theirs[i].reward;
+	}
+	rg_commit(base, ours);
+	CHECK_OK(fw_branch_create(S, corpus, "pre1", NULL));
+	CHECK_OK(fw_branch_switch(S, corpus, "t1", NULL));
+	rg_commit(base, theirs);
+	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	CHECK_OK(fw_merge(S, &res, corpus, "t1", &mo));
+	CHECK(res.by_rowgroups);
+	uint64_t nmod = 0;
+	for (int i = 0; i < RG_N; i++)
+		nmod += memcmp(&want[i], &ours[i], sizeof(want[i])) != 0;
+	CHECK_INT((long long)res.modified, (long long)nmod);
+	rg_expect("disjoint relabels", want);
+	check_rowgroup_merge(1, &mo, "t1", "pre1");
+	rg_expect("disjoint relabels, the plan's way", want);
+
+	/* 2: values of other lengths on both sides: row sizes change */
+	memcpy(base, want, sizeof(base));
+	CHECK_OK(fw_branch_create(S, corpus, "t2", NULL));
+	memcpy(ours, base, sizeof(ours));
+	memcpy(theirs, base, sizeof(theirs));
+	for (int i = 0; i < RG_N; i++) {
+		if (i % 13 == 0)
+			ours[i].reward = 100000 + i;
+		if (i % 17 == 1)
+			theirs[i].note = 5000 + i;
+		if (i % 50 == 0)
+			theirs[i].note = -1;	/* a field removed */
+		want[i] = ours[i];
+		want[i].note = theirs[i].note;
+	}
+	rg_commit(base, ours);
+	CHECK_OK(fw_branch_create(S, corpus, "pre2", NULL));
+	CHECK_OK(fw_branch_switch(S, corpus, "t2", NULL));
+	rg_commit(base, theirs);
+	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	CHECK_OK(fw_merge(S, &res, corpus, "t2", &mo));
+	rg_expect("sizes changed", want);
+	if (getenv("FW_MERGE_DEBUG"))
+		fprintf(stderr, "sizes changed: by row groups %d\n", res.by_rowgroups);
+	if (res.by_rowgroups)
+		check_rowgroup_merge(2, &mo, "t2", "pre2");
+	rg_expect("sizes changed, the plan's way", want);
+
+	/* 3: a conflict stops it, and the plan reports it */
+	memcpy(base, want, sizeof(base));
+	CHECK_OK(fw_branch_create(S, corpus, "t3", NULL));
+	memcpy(ours, base, sizeof(ours));
+	memcpy(theirs, base, sizeof(theirs));
+	ours[4321].reward = 7;
+	theirs[4321].reward = 8;
+	theirs[10].reward = 9;
+	rg_commit(base, ours);
+	CHECK_OK(fw_branch_switch(S, corpus, "t3", NULL));
+	rg_commit(base, theirs);
+	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	CHECK_INT(fw_merge(S, &res, corpus, "t3", &mo), FW_ECONFLICT);
+	CHECK(!res.by_rowgroups);
+	CHECK_INT((long long)res.conflicts, 1);
+	CHECK_OK(fw_merge_abort(S, corpus));
+	fw_merge_opts th = { .strategy = FW_MERGE_THEIRS };
+	CHECK_OK(fw_merge(S, &res, corpus, "t3", &th));
+	CHECK(!res.by_rowgroups);
+	memcpy(want, theirs, sizeof(want));
+	rg_expect("a conflict resolved to theirs", want);
+
+	/* 4: a record grows past the largest row group: boundaries move, so
+	 * the plan's merge cuts the row groups again */
+	memcpy(base, want, sizeof(base));
+	CHECK_OK(fw_branch_create(S, corpus, "t5", NULL));
+	memcpy(ours, base, sizeof(ours));
+	memcpy(theirs, base, sizeof(theirs));
+	for (int i = 0; i < RG_N; i += 5)
+		ours[i].reward = (base[i].reward + 3) % 10;
+	theirs[RG_N / 2 + 1].note = -2;
+	rg_commit(base, ours);
+	CHECK_OK(fw_branch_switch(S, corpus, "t5", NULL));
+	rg_commit(base, theirs);
+	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	CHECK_OK(fw_merge(S, &res, corpus, "t5", &mo));
+	CHECK(!res.by_rowgroups);
+	memcpy(want, ours, sizeof(want));
+	want[RG_N / 2 + 1].note = -2;
+	rg_expect("a record past the largest row group", want);
+
+	/* 5: a record added on one side: the plan's merge */
+	memcpy(base, want, sizeof(base));
+	CHECK_OK(fw_branch_create(S, corpus, "t4", NULL));
+	memcpy(ours, base, sizeof(ours));
+	ours[5].reward = 6;
+	rg_commit(base, ours);
+	CHECK_OK(fw_branch_switch(S, corpus, "t4", NULL));
+	CHECK_OK(stage_lines("{\"id\":\"x1\",\"reward\":1}\n", 0));
+	CHECK_OK(commit());
+	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	CHECK_OK(fw_merge(S, &res, corpus, "t4", &mo));
+	CHECK(!res.by_rowgroups);
+	CHECK_INT((long long)res.added, 1);
+
 	fw_store_close(S);
 	S = NULL;
 }
