@@ -151,12 +151,17 @@ expect_fail "a full log meets the missing commit" 1 "cannot read" "$FW" log lg
 mv first.obj ".fw/git/objects/$(echo "$first" | cut -c1-2)/$(echo "$first" | cut -c3-)"
 expect_eq "log after" "$("$FW" log lg --oneline | wc -l)" 4
 
-# fw does not make libgit2 parse the system's CA bundle at start (core/store.c):
-# with a libgit2 built on mbedTLS, its calls to load certificates bind to fw
+# fw does not make libgit2 parse the system's CA bundle at start
+# (cmd/nocerts.c, cmd/static_link.c): with a libgit2 built on mbedTLS linked
+# as a shared object, its calls to load certificates bind to fw; linked
+# statically, no certificate file is opened
 if ldd "$FW" | grep -q libmbedx509; then
 	expect_eq "libgit2's certificate loading binds to fw's stubs" \
 	    "$(LD_DEBUG=bindings "$FW" corpus list 2>&1 >/dev/null |
 	    grep "libgit2.*normal symbol .mbedtls_x509_crt_parse_\(file\|path\)" |
 	    grep -c "to $FW ")" 2
+elif command -v strace >/dev/null && [ -d /etc/ssl/certs ]; then
+	expect_eq "a statically linked fw opens no certificate" \
+	    "$(strace -f -e trace=open,openat "$FW" corpus list 2>&1 >/dev/null | grep -c /etc/ssl)" 0
 fi
 finish
