@@ -58,6 +58,7 @@ struct dctx {
 	fw_pool *pool;
 	struct ajob **jobs;
 	size_t njobs, jobcap, window;
+	struct ajob *open;	/* the last of jobs, still taking pairs */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
@@ -378,8 +379,14 @@ aligned(struct dctx *c)
  * in a context of its own: its records (and their fields, which point into
  * its decoded columns) are kept until the main thread passes them on.
  */
+/* Pairs a job compares: one handoff to the pool and back for this many,
+ * not one a pair (a spread relabel makes ~500 pairs of small work each,
+ * and on two cores the wake-ups cost as much as the work). */
+#define BATCH 8
+
 struct ajob {
-	struct dctx jc;
+	struct dctx jc[BATCH];	/* one context a pair */
+	size_t npairs;
 	fw_diff_opts o;
 	fw_diff_entry *e;
 	size_t ne, cape;
@@ -425,7 +432,9 @@ job_run(void *arg)
 	struct ajob *j = arg;
 	struct dctx *c = j->parent;
 
-	j->rc = aligned(&j->jc);
+	j->rc = 0;
+	for (size_t k = 0; k < j->npairs && j->rc == 0; k++)
+		j->rc = aligned(&j->jc[k]);
 	if (j->rc < 0)
 		snprintf(j->err, sizeof(j->err), "%s", fw_error_last());
 	pthread_mutex_lock(&c->mu);
@@ -437,9 +446,11 @@ job_run(void *arg)
 static void
 job_free(struct ajob *j)
 {
-	unload(&j->jc.a);
-	unload(&j->jc.b);
-	free(j->jc.f);
+	for (size_t k = 0; k < j->npairs; k++) {
+		unload(&j->jc[k].a);
+		unload(&j->jc[k].b);
+		free(j->jc[k].f);
+	}
 	free(j->e);
 	free(j->f);
 	free(j);
@@ -451,6 +462,12 @@ drain(struct dctx *c, size_t keep)
 {
 	int rc = 0;
 
+	if (c->open) {		/* the batch still open goes to the pool now */
+		struct ajob *j = c->open;
+		c->open = NULL;
+		if ((rc = fw_pool_submit(c->pool, job_run, j)) < 0)
+			return rc;
+	}
 	while (c->njobs > keep && rc == 0) {
 		struct ajob *j = c->jobs[0];
 		pthread_mutex_lock(&c->mu);
@@ -477,6 +494,7 @@ jobs_cancel(struct dctx *c)
 {
 	fw_pool_free(c->pool);
 	c->pool = NULL;
+	c->open = NULL;		/* never submitted: freed with the others */
 	for (size_t i = 0; i < c->njobs; i++)
 		job_free(c->jobs[i]);
 	c->njobs = 0;
@@ -484,38 +502,45 @@ jobs_cancel(struct dctx *c)
 	c->jobs = NULL;
 }
 
-/* Hands the two loaded row groups to the pool; the sides go on unloaded. */
+/* Adds the two loaded row groups to the open batch of pairs (a new one
+ * when none is open), which goes to the pool when full; the sides go on
+ * unloaded. */
 static int
 aligned_async(struct dctx *c)
 {
-	struct ajob *j;
+	struct ajob *j = c->open;
 	int rc;
 
-	if (c->njobs >= c->window && (rc = drain(c, c->window - 1)) != 0)
-		return rc;
-	if (c->njobs == c->jobcap) {
-		size_t cap = c->jobcap ? c->jobcap * 2 : 16;
-		struct ajob **v = realloc(c->jobs, cap * sizeof(*v));
-		if (v == NULL)
+	if (j == NULL) {
+		if (c->njobs >= c->window && (rc = drain(c, c->window - 1)) != 0)
+			return rc;
+		if (c->njobs == c->jobcap) {
+			size_t cap = c->jobcap ? c->jobcap * 2 : 16;
+			struct ajob **v = realloc(c->jobs, cap * sizeof(*v));
+			if (v == NULL)
+				return fw_error_set(FW_ENOMEM, "out of memory");
+			c->jobs = v;
+			c->jobcap = cap;
+		}
+		if ((j = calloc(1, sizeof(*j))) == NULL)
 			return fw_error_set(FW_ENOMEM, "out of memory");
-		c->jobs = v;
-		c->jobcap = cap;
+		j->parent = c;
+		j->o = *c->o;
+		j->o.columns_skipped = 0;
+		c->jobs[c->njobs++] = j;
+		c->open = j;
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return fw_error_set(FW_ENOMEM, "out of memory");
-	j->parent = c;
-	j->o = *c->o;
-	j->o.columns_skipped = 0;
-	j->jc.s = c->s;
-	j->jc.o = &j->o;
-	j->jc.cb = job_collect;
-	j->jc.arg = j;
-	j->jc.a.rg = c->a.rg;
-	j->jc.a.cols = c->a.cols;
-	j->jc.a.loaded = 1;
-	j->jc.b.rg = c->b.rg;
-	j->jc.b.cols = c->b.cols;
-	j->jc.b.loaded = 1;
+	struct dctx *jc = &j->jc[j->npairs++];
+	jc->s = c->s;
+	jc->o = &j->o;
+	jc->cb = job_collect;
+	jc->arg = j;
+	jc->a.rg = c->a.rg;
+	jc->a.cols = c->a.cols;
+	jc->a.loaded = 1;
+	jc->b.rg = c->b.rg;
+	jc->b.cols = c->b.cols;
+	jc->b.loaded = 1;
 	for (struct side *sd = &c->a; sd; sd = sd == &c->a ? &c->b : NULL) {
 		memset(&sd->rg, 0, sizeof(sd->rg));
 		sd->cols = NULL;
@@ -524,7 +549,9 @@ aligned_async(struct dctx *c)
 		sd->loaded = 0;
 		sd->pos = 0;
 	}
-	c->jobs[c->njobs++] = j;
+	if (j->npairs < BATCH)
+		return 0;
+	c->open = NULL;
 	return fw_pool_submit(c->pool, job_run, j);
 }
 
