@@ -229,6 +229,9 @@ int fw_rg_col_decode(fw_rd *r, fw_rg_col *c);
  * (what a row group header lists for it). */
 int fw_column_put(fw_objstore *os, const fw_column *c, fw_rg_col *out);
 
+/* dst: the header entry of column src as a new header keeps it (its
+ * object, size and statistics, none of what src owns), of type type. */
+void fw_rg_col_reuse(fw_rg_col *dst, const fw_rg_col *src, fw_type type);
 /* Writes a row group header (the "rg" object): n rows, its keys and sizes
  * objects, and the columns cols[0..ncols) named names[]; *oid, *stored. */
 int fw_rg_header_put(fw_objstore *os, fw_oid *oid, uint64_t *stored, uint32_t n,

@@ -339,11 +339,7 @@ merge_group(struct fctx *c, struct leaf3 *l)
 			}
 		}
 		if (take) {
-			cols[ncols] = *take;
-			cols[ncols].name = NULL;
-			cols[ncols].dec = cols[ncols].unv = NULL;
-			cols[ncols].unv_raw = NULL;
-			cols[ncols].type = c->schema->cols[k].type;
+			fw_rg_col_reuse(&cols[ncols], take, c->schema->cols[k].type);
 			names[ncols] = name;
 			stored += take->stored;
 			ncols++;

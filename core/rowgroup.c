@@ -419,6 +419,16 @@ data_rg_column(fw_data_ctx *ctx, void *rgp, const char *name, fw_column **out)
 	return rc;
 }
 
+void
+fw_rg_col_reuse(fw_rg_col *dst, const fw_rg_col *src, fw_type type)
+{
+	*dst = *src;
+	dst->name = NULL;
+	dst->dec = dst->unv = NULL;
+	dst->unv_raw = NULL;
+	dst->type = type;
+}
+
 int
 fw_rg_header_put(fw_objstore *os, fw_oid *oid, uint64_t *stored, uint32_t n,
     const fw_oid *koid, uint64_t kstored, const fw_oid *soid, uint64_t sstored,
@@ -775,11 +785,7 @@ data_build(void *ctxp, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *
 			}
 			if (!touched) {
 				if (oldc) {
-					cols[ncols] = *oldc;
-					cols[ncols].name = NULL;
-					cols[ncols].dec = cols[ncols].unv = NULL;
-					cols[ncols].unv_raw = NULL;
-					cols[ncols].type = ctx->schema->cols[k].type;
+					fw_rg_col_reuse(&cols[ncols], oldc, ctx->schema->cols[k].type);
 					cname[ncols] = name;
 					stored += oldc->stored;
 					ncols++;
