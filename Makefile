@@ -19,7 +19,7 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 # are there (Debian's -dev packages ship them): every command starts about
 # 2 ms sooner, the dynamic loader no longer mapping 23 shared objects
 # (docs/design.md (w)). STATIC=0 links the shared objects; the sanitizer and
-# fuzzing builds always do. cmd/static_link.c or cmd/nocerts.c goes with it.
+# fuzzing builds always do. link/static_link.c or link/nocerts.c goes with it.
 STATIC_NAMES := git2 mbedtls mbedx509 mbedcrypto http_parser ssh2 pcre2-8 zstd yaml json-c \
 	utf8proc crypto z
 ifeq ($(origin STATIC),undefined)
@@ -27,11 +27,11 @@ STATIC := $(if $(filter build,$(BUILD)),$(if $(filter-out /%,$(foreach l,$(STATI
 	$(shell $(CC) -print-file-name=lib$(l).a 2>/dev/null))),0,1),0)
 endif
 ifeq ($(STATIC),1)
-FW_LINK_OBJ = $(BUILD)/cmd/static_link.o
+FW_LINK_OBJ = $(BUILD)/link/static_link.o
 FW_LIBS := -Wl,--wrap=mbedtls_x509_crt_parse_file -Wl,--wrap=mbedtls_x509_crt_parse_path \
 	-Wl,-Bstatic $(addprefix -l,$(STATIC_NAMES)) -Wl,-Bdynamic -lpthread -lm -ldl -lrt
 else
-FW_LINK_OBJ = $(BUILD)/cmd/nocerts.o
+FW_LINK_OBJ = $(BUILD)/link/nocerts.o
 FW_LIBS := $(LIBS)
 endif
 

@@ -92,7 +92,7 @@ run_merge(fw_store *s, fw_merge_result *res, const char *corpus, struct state *s
 		    corpus, st->branch, corpus);
 		goto done;
 	}
-	if ((rc = fw_mplan_commit(s, &p, corpus, st, &schema, st->message, &cid)) < 0)
+	if ((rc = fw_mplan_commit(s, &p, corpus, st, &schema, &cid)) < 0)
 		goto done;
 committed:
 	fw_crash_point("branch moved");

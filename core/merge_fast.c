@@ -157,13 +157,6 @@ contrib(const fw_column *x, uint32_t r, size_t namelen)
 	return (int64_t)namelen + (x->off[r + 1] - x->off[r]) + 2;
 }
 
-/* Column name of a loaded header, decoded (NULL when the group has none). */
-static int
-column_of(struct fctx *c, fw_rg *rg, const char *name, fw_column **out)
-{
-	return fw_rg_column(c->os, rg, name, out);
-}
-
 static int
 header_cols_known(const struct fctx *c, const fw_rg *rg)
 {
@@ -203,8 +196,8 @@ count_theirs(struct fctx *c, struct leaf3 *l)
 		if (kb != (size_t)-1 && kt != (size_t)-1 &&
 		    same_oid(&rb.cols[kb].oid, &rt.cols[kt].oid))
 			continue;
-		if ((rc = column_of(c, &rb, name, &xb)) < 0 ||
-		    (rc = column_of(c, &rt, name, &xt)) < 0)
+		if ((rc = fw_rg_column(c->os, &rb, name, &xb)) < 0 ||
+		    (rc = fw_rg_column(c->os, &rt, name, &xt)) < 0)
 			break;
 		int lay = fw_column_same_layout(xb, xt, rb.n);
 		for (uint32_t r = fw_column_next_diff(xb, xt, 0, rb.n, lay); r < rb.n;
@@ -286,9 +279,9 @@ merge_group(struct fctx *c, struct leaf3 *l)
 		if (pick == 1) {
 			take = e[1];
 		} else {
-			if ((pick == 0 && (rc = column_of(c, &g[0], name, &xb)) < 0) ||
-			    (rc = column_of(c, &g[1], name, &xo)) < 0 ||
-			    (rc = column_of(c, &g[2], name, &xt)) < 0)
+			if ((pick == 0 && (rc = fw_rg_column(c->os, &g[0], name, &xb)) < 0) ||
+			    (rc = fw_rg_column(c->os, &g[1], name, &xo)) < 0 ||
+			    (rc = fw_rg_column(c->os, &g[2], name, &xt)) < 0)
 				break;
 			if (pick == 2) {
 				take = e[2];
@@ -440,22 +433,18 @@ int
 fw_mfast_merge(fw_store *s, const char *corpus, const struct state *st, uint64_t *modified,
     git_oid *cid)
 {
-	fw_schema so, sb, stt;
+	fw_schema so, stt;
 	fw_roots rb, ro, rt, nroots;
 	struct fctx c;
 	fw_pool *pool = NULL;
 	fw_ptree_child *leaves = NULL;
-	fw_buf ref = FW_BUF_INIT, rlog = FW_BUF_INIT, moved = FW_BUF_INIT, msg = FW_BUF_INIT;
-	git_oid parents[2];
 	size_t nl = 0;
-	int rc;
-
 	struct timespec t0;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	*modified = 0;
 	memset(&so, 0, sizeof(so));
-	memset(&sb, 0, sizeof(sb));
 	memset(&stt, 0, sizeof(stt));
 	memset(&c, 0, sizeof(c));
 	pthread_mutex_init(&c.mu, NULL);
@@ -463,7 +452,7 @@ fw_mfast_merge(fw_store *s, const char *corpus, const struct state *st, uint64_t
 		rc = 1;
 		goto done;
 	}
-	if ((rc = fw_version_read(s, st->base, &sb, &rb)) < 0 ||
+	if ((rc = fw_version_read(s, st->base, NULL, &rb)) < 0 ||
 	    (rc = fw_version_read(s, st->ours, &so, &ro)) < 0 ||
 	    (rc = fw_version_read(s, st->theirs, &stt, &rt)) < 0)
 		goto done;
@@ -507,23 +496,8 @@ fw_mfast_merge(fw_store *s, const char *corpus, const struct state *st, uint64_t
 	if ((rc = fw_ptree_replace_leaves(&c.dt, &nroots.data, &ro.data, leaves, nl)) < 0)
 		goto done;
 	phase("nodes", &t0);
-	if ((rc = git_oid_fromstr(&parents[0], st->ours)) < 0 ||
-	    (rc = git_oid_fromstr(&parents[1], st->theirs)) < 0) {
-		rc = fw_git_error(rc, "bad commit id");
-		goto done;
-	}
-	fw_ref_branch(&ref, corpus, st->branch);
-	fw_buf_adds(&msg, st->message ? st->message : "");
-	if (msg.len && msg.data[msg.len - 1] != '\n')
-		fw_buf_addc(&msg, '\n');
-	fw_buf_printf(&rlog, "merge %s: %s", st->name, "three-way");
-	fw_buf_printf(&moved, "%s@%s moved while merging; merge again", corpus, st->branch);
-	fw_commit_apply ap = {
-		.ref = ref.data, .head = &parents[0], .schema = &so, .roots = &ro,
-		.message = msg.data, .reflog = rlog.data, .moved = moved.data,
-		.parents = parents, .nparents = 2, .result = &nroots,
-	};
-	if ((rc = fw_commit_apply_edits(s, &ap, cid, &nroots, NULL, NULL)) < 0)
+	fw_commit_apply ap = { .schema = &so, .roots = &ro, .result = &nroots };
+	if ((rc = fw_mplan_apply(s, corpus, st, &ap, cid, &nroots)) < 0)
 		goto done;
 	phase("commit", &t0);
 	rc = 0;
@@ -532,11 +506,6 @@ done:
 	free(c.v);
 	pthread_mutex_destroy(&c.mu);
 	fw_schema_release(&so);
-	fw_schema_release(&sb);
 	fw_schema_release(&stt);
-	fw_buf_release(&ref);
-	fw_buf_release(&rlog);
-	fw_buf_release(&moved);
-	fw_buf_release(&msg);
 	return rc;
 }

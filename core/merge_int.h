@@ -88,7 +88,12 @@ int fw_mplan_make(fw_store *s, struct plan *p, const char *corpus, const struct 
     int strategy, fw_schema *schema);
 /* Writes the merge commit of p and moves the branch from ours. */
 int fw_mplan_commit(fw_store *s, struct plan *p, const char *corpus, const struct state *st,
-    fw_schema *schema, const char *message, git_oid *cid);
+    fw_schema *schema, git_oid *cid);
+/* Writes the merge commit of st with what ap holds (edits, or ready roots in
+ * ap->result, and the schema): sets its branch, parents and messages, and
+ * moves the branch from ours (fw_commit_apply_edits). */
+int fw_mplan_apply(fw_store *s, const char *corpus, const struct state *st,
+    fw_commit_apply *ap, git_oid *cid, fw_roots *nroots);
 void fw_mplan_release(struct plan *p);
 
 /* --- the merge of row groups (core/merge_fast.c) --- */

@@ -600,14 +600,50 @@ dedit_cmp(const void *a, const void *b)
 	return memcmp(((const fw_ptree_edit *)a)->key, ((const fw_ptree_edit *)b)->key, 16);
 }
 
+/* Writes the merge commit of st with what ap holds (edits or ready roots,
+ * and the schema), giving it the branch, parents and messages of a merge,
+ * and moves the branch from ours. Shared by both merges. */
+int
+fw_mplan_apply(fw_store *s, const char *corpus, const struct state *st, fw_commit_apply *ap,
+    git_oid *cid, fw_roots *nroots)
+{
+	fw_buf ref = FW_BUF_INIT, rlog = FW_BUF_INIT, moved = FW_BUF_INIT, msg = FW_BUF_INIT;
+	git_oid parents[2];
+	int rc;
+
+	if ((rc = git_oid_fromstr(&parents[0], st->ours)) < 0 ||
+	    (rc = git_oid_fromstr(&parents[1], st->theirs)) < 0) {
+		rc = fw_git_error(rc, "bad commit id");
+		goto done;
+	}
+	fw_ref_branch(&ref, corpus, st->branch);
+	fw_buf_adds(&msg, st->message ? st->message : "");
+	if (msg.len && msg.data[msg.len - 1] != '\n')
+		fw_buf_addc(&msg, '\n');
+	fw_buf_printf(&rlog, "merge %s: %s", st->name, "three-way");
+	fw_buf_printf(&moved, "%s@%s moved while merging; merge again", corpus, st->branch);
+	ap->ref = ref.data;
+	ap->head = &parents[0];
+	ap->message = msg.data;
+	ap->reflog = rlog.data;
+	ap->moved = moved.data;
+	ap->parents = parents;
+	ap->nparents = 2;
+	rc = fw_commit_apply_edits(s, ap, cid, nroots, NULL, NULL);
+done:
+	fw_buf_release(&ref);
+	fw_buf_release(&rlog);
+	fw_buf_release(&moved);
+	fw_buf_release(&msg);
+	return rc;
+}
+
 /* Writes the merge commit of plan p and moves the branch from ours. */
 int
 fw_mplan_commit(fw_store *s, struct plan *p, const char *corpus, const struct state *st,
-    fw_schema *schema, const char *message, git_oid *cid)
+    fw_schema *schema, git_oid *cid)
 {
 	fw_ptree_edit *de = calloc(p->na + 1, sizeof(*de)), *ie = calloc(p->na + 1, sizeof(*ie));
-	fw_buf ref = FW_BUF_INIT, rlog = FW_BUF_INIT, moved = FW_BUF_INIT, msg = FW_BUF_INIT;
-	git_oid parents[2];
 	fw_roots nroots;
 	size_t nd = 0, ni = 0;
 	int rc;
@@ -646,30 +682,13 @@ fw_mplan_commit(fw_store *s, struct plan *p, const char *corpus, const struct st
 		qsort(de, nd, sizeof(*de), dedit_cmp);
 	if (ni > 1)
 		qsort(ie, ni, sizeof(*ie), dedit_cmp);
-	if ((rc = git_oid_fromstr(&parents[0], st->ours)) < 0 ||
-	    (rc = git_oid_fromstr(&parents[1], st->theirs)) < 0) {
-		rc = fw_git_error(rc, "bad commit id");
-		goto done;
-	}
-	fw_ref_branch(&ref, corpus, st->branch);
-	fw_buf_adds(&msg, message);
-	if (msg.len && msg.data[msg.len - 1] != '\n')
-		fw_buf_addc(&msg, '\n');
-	fw_buf_printf(&rlog, "merge %s: %s", st->name, "three-way");
-	fw_buf_printf(&moved, "%s@%s moved while merging; merge again", corpus, st->branch);
 	fw_commit_apply ap = {
-		.ref = ref.data, .head = &parents[0], .schema = schema, .roots = &p->ours_roots,
-		.dedits = de, .nd = nd, .iedits = ie, .ni = ni,
-		.edit_record = plan_edit_record, .arg = p, .message = msg.data,
-		.reflog = rlog.data, .moved = moved.data, .parents = parents, .nparents = 2,
+		.schema = schema, .roots = &p->ours_roots, .dedits = de, .nd = nd, .iedits = ie,
+		.ni = ni, .edit_record = plan_edit_record, .arg = p,
 	};
-	rc = fw_commit_apply_edits(s, &ap, cid, &nroots, NULL, NULL);
+	rc = fw_mplan_apply(s, corpus, st, &ap, cid, &nroots);
 done:
 	free(de);
 	free(ie);
-	fw_buf_release(&ref);
-	fw_buf_release(&rlog);
-	fw_buf_release(&moved);
-	fw_buf_release(&msg);
 	return rc;
 }

@@ -152,7 +152,7 @@ mv first.obj ".fw/git/objects/$(echo "$first" | cut -c1-2)/$(echo "$first" | cut
 expect_eq "log after" "$("$FW" log lg --oneline | wc -l)" 4
 
 # fw does not make libgit2 parse the system's CA bundle at start
-# (cmd/nocerts.c, cmd/static_link.c): with a libgit2 built on mbedTLS linked
+# (link/nocerts.c, link/static_link.c): with a libgit2 built on mbedTLS linked
 # as a shared object, its calls to load certificates bind to fw; linked
 # statically, no certificate file is opened
 if ldd "$FW" | grep -q libmbedx509; then

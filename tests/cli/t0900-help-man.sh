@@ -33,7 +33,7 @@ usage() {
 ncmd=0
 for src in "$root"/cmd/*.c; do
 	cmd=$(basename "$src" .c)
-	case $cmd in fw|opt|util|nocerts|static_link) continue ;; esac	# not commands
+	case $cmd in fw|opt|util) continue ;; esac
 	ncmd=$((ncmd + 1))
 	page=$root/man/fw-$cmd.1
 	if [ ! -f "$page" ]; then

@@ -806,24 +806,50 @@ rg_expect(const char *what, const struct rgrec *want)
 	free(exp);
 }
 
-void
-test_merge_rowgroups(void)
+/* A store in a new temporary directory with an empty corpus name, open in
+ * S: 0, or -1 when it could not be made. */
+static int
+store_with_corpus(const char *name)
 {
-	static struct rgrec base[RG_N], ours[RG_N], theirs[RG_N], want[RG_N];
 	char dir[512];
-	fw_merge_result res;
-	fw_merge_opts mo = { 0 };
-	fw_roots roots;
-	char rev[64];
 
 	tmp = t_tmpdir();
 	snprintf(dir, sizeof(dir), "%s/store", tmp);
 	CHECK_OK(fw_store_init(dir));
 	CHECK_OK(fw_store_open(&S, dir));
 	if (S == NULL)
-		return;
-	snprintf(corpus, sizeof(corpus), "rg");
+		return -1;
+	snprintf(corpus, sizeof(corpus), "%s", name);
 	CHECK_OK(fw_corpus_create(S, corpus, NULL));
+	return 0;
+}
+
+/* From main at base: branch t, ours committed on main (then branch pre
+ * there when pre is not NULL), theirs on t; main is current again. */
+static void
+rg_sides(const char *t, const char *pre, const struct rgrec *base, const struct rgrec *ours,
+    const struct rgrec *theirs)
+{
+	CHECK_OK(fw_branch_create(S, corpus, t, NULL));
+	rg_commit(base, ours);
+	if (pre)
+		CHECK_OK(fw_branch_create(S, corpus, pre, NULL));
+	CHECK_OK(fw_branch_switch(S, corpus, t, NULL));
+	rg_commit(base, theirs);
+	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+}
+
+void
+test_merge_rowgroups(void)
+{
+	static struct rgrec base[RG_N], ours[RG_N], theirs[RG_N], want[RG_N];
+	fw_merge_result res;
+	fw_merge_opts mo = { 0 };
+	fw_roots roots;
+	char rev[64];
+
+	if (store_with_corpus("rg") < 0)
+		return;
 	for (int i = 0; i < RG_N; i++)
 		base[i] = (struct rgrec){ i % 4, i % 3, i % 50 == 0 ? i : -1, 0 };
 	rg_commit(NULL, base);
@@ -832,8 +858,6 @@ test_merge_rowgroups(void)
 	CHECK_MSG(roots.data.height >= 1, "the corpus is one row group: the test needs several");
 
 	/* 1: disjoint relabels, and another field of the same rows */
-	CHECK_OK(fw_branch_create(S, corpus, "t1", NULL));
-	CHECK_OK(fw_branch_create(S, corpus, "o1", NULL));
 	memcpy(ours, base, sizeof(ours));
 	memcpy(theirs, base, sizeof(theirs));
 	for (int i = 0; i < RG_N; i++) {
@@ -848,11 +872,7 @@ test_merge_rowgroups(void)
 		if (i % 11 == 3 && i % 7 != 0)
 			want[i].reward = theirs[i].reward;
 	}
-	rg_commit(base, ours);
-	CHECK_OK(fw_branch_create(S, corpus, "pre1", NULL));
-	CHECK_OK(fw_branch_switch(S, corpus, "t1", NULL));
-	rg_commit(base, theirs);
-	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	rg_sides("t1", "pre1", base, ours, theirs);
 	CHECK_OK(fw_merge(S, &res, corpus, "t1", &mo));
 	CHECK(res.by_rowgroups);
 	uint64_t nmod = 0;
@@ -865,7 +885,6 @@ test_merge_rowgroups(void)
 
 	/* 2: values of other lengths on both sides: row sizes change */
 	memcpy(base, want, sizeof(base));
-	CHECK_OK(fw_branch_create(S, corpus, "t2", NULL));
 	memcpy(ours, base, sizeof(ours));
 	memcpy(theirs, base, sizeof(theirs));
 	for (int i = 0; i < RG_N; i++) {
@@ -878,11 +897,7 @@ test_merge_rowgroups(void)
 		want[i] = ours[i];
 		want[i].note = theirs[i].note;
 	}
-	rg_commit(base, ours);
-	CHECK_OK(fw_branch_create(S, corpus, "pre2", NULL));
-	CHECK_OK(fw_branch_switch(S, corpus, "t2", NULL));
-	rg_commit(base, theirs);
-	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	rg_sides("t2", "pre2", base, ours, theirs);
 	CHECK_OK(fw_merge(S, &res, corpus, "t2", &mo));
 	rg_expect("sizes changed", want);
 	if (getenv("FW_MERGE_DEBUG"))
@@ -893,16 +908,12 @@ test_merge_rowgroups(void)
 
 	/* 3: a conflict stops it, and the plan reports it */
 	memcpy(base, want, sizeof(base));
-	CHECK_OK(fw_branch_create(S, corpus, "t3", NULL));
 	memcpy(ours, base, sizeof(ours));
 	memcpy(theirs, base, sizeof(theirs));
 	ours[4321].reward = 7;
 	theirs[4321].reward = 8;
 	theirs[10].reward = 9;
-	rg_commit(base, ours);
-	CHECK_OK(fw_branch_switch(S, corpus, "t3", NULL));
-	rg_commit(base, theirs);
-	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	rg_sides("t3", NULL, base, ours, theirs);
 	CHECK_INT(fw_merge(S, &res, corpus, "t3", &mo), FW_ECONFLICT);
 	CHECK(!res.by_rowgroups);
 	CHECK_INT((long long)res.conflicts, 1);
@@ -916,16 +927,12 @@ test_merge_rowgroups(void)
 	/* 4: a record grows past the largest row group: boundaries move, so
 	 * the plan's merge cuts the row groups again */
 	memcpy(base, want, sizeof(base));
-	CHECK_OK(fw_branch_create(S, corpus, "t5", NULL));
 	memcpy(ours, base, sizeof(ours));
 	memcpy(theirs, base, sizeof(theirs));
 	for (int i = 0; i < RG_N; i += 5)
 		ours[i].reward = (base[i].reward + 3) % 10;
 	theirs[RG_N / 2 + 1].note = -2;
-	rg_commit(base, ours);
-	CHECK_OK(fw_branch_switch(S, corpus, "t5", NULL));
-	rg_commit(base, theirs);
-	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
+	rg_sides("t5", NULL, base, ours, theirs);
 	CHECK_OK(fw_merge(S, &res, corpus, "t5", &mo));
 	CHECK(!res.by_rowgroups);
 	memcpy(want, ours, sizeof(want));
@@ -994,7 +1001,7 @@ void
 test_merge_rowgroups_cut(void)
 {
 	static struct rgrec base[RG_N], ours[RG_N], theirs[RG_N], want[RG_N];
-	char dir[512], rev[64];
+	char rev[64];
 	fw_ptree_child leaves[2];
 	fw_merge_result res;
 	fw_merge_opts mo = { 0 };
@@ -1003,14 +1010,8 @@ test_merge_rowgroups_cut(void)
 	fw_rg rg;
 	fw_column *ids = NULL;
 
-	tmp = t_tmpdir();
-	snprintf(dir, sizeof(dir), "%s/store", tmp);
-	CHECK_OK(fw_store_init(dir));
-	CHECK_OK(fw_store_open(&S, dir));
-	if (S == NULL)
+	if (store_with_corpus("cut") < 0)
 		return;
-	snprintf(corpus, sizeof(corpus), "cut");
-	CHECK_OK(fw_corpus_create(S, corpus, NULL));
 	for (int i = 0; i < RG_N; i++)
 		base[i] = (struct rgrec){ i % 4, i % 3, -1, 0 };
 	rg_commit(NULL, base);
@@ -1055,12 +1056,11 @@ test_merge_rowgroups_cut(void)
 	if (d == 0 || ia < 0 || ib < 0)
 		return;
 
-	CHECK_OK(fw_branch_create(S, corpus, "t", NULL));
 	memcpy(ours, base, sizeof(ours));
 	memcpy(theirs, base, sizeof(theirs));
 	ours[ia].pad = (int)(d - per);
 	theirs[ib].pad = (int)(d - per);
-	rg_commit(base, ours);
+	rg_sides("t", NULL, base, ours, theirs);
 	/* the size the pad added is the one the search assumed */
 	snprintf(rev, sizeof(rev), "%s@main", corpus);
 	roots_of(rev, &roots);
@@ -1069,10 +1069,6 @@ test_merge_rowgroups_cut(void)
 	CHECK_OK(fw_rg_load(fw_store_objects(S), &rg, &leaves[0].oid, 1));
 	CHECK_INT((long long)rg.sizes[a] - old_a, (long long)d);
 	fw_rg_release(&rg);
-	CHECK_OK(fw_branch_create(S, corpus, "pre", NULL));
-	CHECK_OK(fw_branch_switch(S, corpus, "t", NULL));
-	rg_commit(base, theirs);
-	CHECK_OK(fw_branch_switch(S, corpus, "main", NULL));
 	CHECK_OK(fw_merge(S, &res, corpus, "t", &mo));
 	CHECK_MSG(!res.by_rowgroups, "a merge that moves a cut went by row groups");
 	memcpy(want, ours, sizeof(want));

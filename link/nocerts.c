@@ -1,5 +1,5 @@
 /*
- * Linked into fw when its libraries are shared objects (see cmd/static_link.c
+ * Linked into fw when its libraries are shared objects (see link/static_link.c
  * for the static build).
  *
  * fw makes no network connection, but a libgit2 built with mbedTLS (Debian's)

@@ -4,7 +4,7 @@
  * 1.2 ms instead of 3.4, the dynamic loader no longer mapping and relocating
  * 23 shared objects. Two things the shared build gets otherwise:
  *
- * - The CA bundle (see cmd/nocerts.c): the executable's own definitions
+ * - The CA bundle (see link/nocerts.c): the executable's own definitions
  *   cannot displace libmbedx509's inside one static link, so the link wraps
  *   the two calls (-Wl,--wrap) and libgit2's calls land here.
  * - GSSAPI: libgit2's HTTP "Negotiate" authentication calls MIT Kerberos,
