@@ -1,16 +1,21 @@
 /*
  * Column objects. Encoding (the bytes before compression), chosen so that zstd
  * sees like with like:
- *   u8 version (2), u8 type, varint n,
- *   u8 flags: SAME_KINDS (1), SAME_LENGTHS (2),
+ *   u8 version (2, or 3 when front-coded), u8 type, varint n,
+ *   u8 flags: SAME_KINDS (1), SAME_LENGTHS (2), PREFIXED (4, version 3),
  *   the kinds: one byte when SAME_KINDS, else n bytes,
  *   the lengths of the rows whose kind has a payload (NUMBER, STRING, ARRAY,
  *   OBJECT): one varint when SAME_LENGTHS, else one varint per such row,
- *   the payloads, concatenated.
+ *   with PREFIXED (4): one varint per payload row, the bytes it shares
+ *   with the start of the payload row before it (0 for the first),
+ *   the payloads, concatenated; with PREFIXED each without the bytes it
+ *   shares with the one before (front coding, Parquet's DELTA_BYTE_ARRAY).
  * Version 1 (fw before session 8) has no flags byte, n kind bytes and a
  * length per payload row; it is still read. Most columns have one kind in
  * every row, and ids, hashes and small numbers often one length: the flags
- * take those bytes out of what every read must decompress and hash.
+ * take those bytes out of what every read must decompress and hash. Ids
+ * that share a prefix ("run-000123", a path, a date) are mostly that prefix:
+ * front coding takes it out too, where it saves a quarter of the payload.
  * Numbers are kept as their text (so that "1.50" stays "1.50"); their values are
  * parsed on decode.
  */
@@ -24,8 +29,14 @@
 #include <string.h>
 
 #define COLUMN_VERSION 2
+#define COLUMN_VERSION_PREFIXED 3
 #define SAME_KINDS 1
 #define SAME_LENGTHS 2
+#define PREFIXED 4
+/* A front-coded column's bytes do not bound its payload either (rows of one
+ * long value take a byte each): it is written only up to this many payload
+ * bytes, and decode refuses more. */
+#define PREFIXED_MAX (16u << 20)
 /* With SAME_KINDS a column's bytes no longer bound its rows: a row group
  * holds at most 8 MiB of records (core/rowgroup.c), far fewer rows than
  * this, which bounds what a damaged object can make decode allocate. */
@@ -292,11 +303,78 @@ fw_column_stats(const fw_column *c, fw_colstats *st)
 	st->sum = exact ? (double)isum : sum;
 }
 
+/* How many bytes a and b (at most max) share at their start. */
+static uint32_t
+common_prefix(const char *a, const char *b, uint32_t max)
+{
+	uint32_t i = 0;
+
+	for (; i + 8 <= max; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return i + (uint32_t)__builtin_ctzll(x ^ y) / 8;	/* little-endian */
+	}
+	while (i < max && a[i] == b[i])
+		i++;
+	return i;
+}
+
+static size_t
+varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* The front coding of c's payload rows: pre[j], the bytes payload row j
+ * shares with payload row j - 1. 1 when it saves at least a quarter of the
+ * payload bytes (the varints counted), 0 when not worth it; pre is then
+ * freed and NULL. */
+static int
+front_code(const fw_column *c, uint32_t npay, uint32_t **pre_out)
+{
+	uint64_t total = c->n ? c->off[c->n] : 0;
+	int64_t saved = 0;
+	uint32_t *pre, j = 0, prev = 0, prevlen = 0;
+
+	*pre_out = NULL;
+	/* Each row's varint costs a byte: a quarter of the payload can be
+	 * saved only if the rows hold over 4/3 of a byte each (not one-digit
+	 * rewards, whose columns a relabel writes). */
+	if (npay < 2 || total > PREFIXED_MAX || 3 * total <= 4 * (uint64_t)npay ||
+	    (pre = malloc((size_t)npay * sizeof(*pre))) == NULL)
+		return 0;	/* no memory: written without, still correct */
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (!has_payload(c->kind[i]))
+			continue;
+		uint32_t len = c->off[i + 1] - c->off[i];
+		uint32_t p = j == 0 ? 0 : common_prefix(c->data + prev, c->data + c->off[i],
+		    len < prevlen ? len : prevlen);
+		pre[j++] = p;
+		saved += (int64_t)p - (int64_t)varint_len(p);
+		prev = c->off[i];
+		prevlen = len;
+	}
+	if (saved <= 0 || 4 * (uint64_t)saved < total) {
+		free(pre);
+		return 0;
+	}
+	*pre_out = pre;
+	return 1;
+}
+
 int
 fw_column_encode(const fw_column *c, fw_buf *out)
 {
 	unsigned flags = SAME_KINDS | SAME_LENGTHS;
-	uint32_t len = 0, npay = 0;
+	uint32_t len = 0, npay = 0, *pre = NULL;
 	int rc;
 
 	for (uint32_t i = 0; i < c->n; i++) {
@@ -312,22 +390,191 @@ fw_column_encode(const fw_column *c, fw_buf *out)
 	}
 	if (c->n == 0)
 		flags &= ~SAME_KINDS;
-	if ((rc = fw_buf_addc(out, COLUMN_VERSION)) < 0 ||
+	if (front_code(c, npay, &pre))
+		flags |= PREFIXED;
+	if ((rc = fw_buf_addc(out, flags & PREFIXED ? COLUMN_VERSION_PREFIXED : COLUMN_VERSION)) < 0 ||
 	    (rc = fw_buf_addc(out, (char)c->type)) < 0 ||
 	    (rc = fw_buf_add_varint(out, c->n)) < 0 ||
 	    (rc = fw_buf_addc(out, (char)flags)) < 0 ||
 	    (rc = fw_buf_add(out, c->kind, flags & SAME_KINDS ? 1 : c->n)) < 0)
-		return rc;
+		goto done;
 	if (flags & SAME_LENGTHS) {
 		if ((rc = fw_buf_add_varint(out, len)) < 0)
-			return rc;
+			goto done;
 	} else {
 		for (uint32_t i = 0; i < c->n; i++)
 			if (has_payload(c->kind[i]) &&
 			    (rc = fw_buf_add_varint(out, c->off[i + 1] - c->off[i])) < 0)
-				return rc;
+				goto done;
 	}
-	return fw_buf_add(out, c->data, c->n ? c->off[c->n] : 0);
+	if (!(flags & PREFIXED)) {
+		rc = fw_buf_add(out, c->data, c->n ? c->off[c->n] : 0);
+		goto done;
+	}
+	for (uint32_t j = 0; j < npay; j++)
+		if ((rc = fw_buf_add_varint(out, pre[j])) < 0)
+			goto done;
+	for (uint32_t i = 0, j = 0; i < c->n; i++)
+		if (has_payload(c->kind[i])) {
+			uint32_t p = pre[j++];
+			if ((rc = fw_buf_add(out, c->data + c->off[i] + p,
+			    c->off[i + 1] - c->off[i] - p)) < 0)
+				goto done;
+		}
+	rc = 0;
+done:
+	free(pre);
+	return rc;
+}
+
+#if defined(__SIZEOF_INT128__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ROWS_IN_REGISTERS 1
+/* Row bytes in a register: the row before's first p bytes (p < 16), then
+ * 16 bytes of suffix from in shifted past them. */
+static inline unsigned __int128
+front_row(unsigned __int128 last, uint32_t p, const char *in)
+{
+	unsigned __int128 suf;
+
+	memcpy(&suf, in, 16);
+	return (last & ((((unsigned __int128)1) << (8 * p)) - 1)) | suf << (8 * p);
+}
+
+/* decode_prefixed for the common case of ids of one format: every row a
+ * payload of l <= 16 bytes, every prefix one byte. 1 when done, 0 when the
+ * column is not of that shape (nothing consumed), <0 on an error. */
+static int
+decode_prefixed_short(fw_column *c, fw_rd *r, uint32_t l)
+{
+	const uint8_t *pb = r->p;
+	uint32_t n = c->n, high = 0, over = 0;
+	uint64_t shared = 0;
+
+	if (l > 16 || fw_rd_left(r) < n)
+		return 0;
+	for (uint32_t j = 0; j < n; j++) {	/* vectorised */
+		high |= pb[j];
+		over |= pb[j] > l;
+		shared += pb[j];
+	}
+	if (high & 0x80)
+		return 0;
+	if (over || pb[0] != 0)
+		return fw_error_set(FW_ECORRUPT, "column prefix longer than its row");
+	const char *in = (const char *)pb + n, *in_end = (const char *)r->end;
+	if ((uint64_t)(in_end - in) != (uint64_t)n * l - shared)
+		return fw_error_set(FW_ECORRUPT, "column payload size mismatch");
+	if ((c->data = malloc((size_t)n * l + 1 + 16)) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	unsigned __int128 last = 0;
+	char *dst = c->data;
+	for (uint32_t j = 0; j < n; j++, dst += l) {
+		uint32_t p = pb[j];
+		if (in_end - in >= 16) {
+			last = p >= 16 ? last : front_row(last, p, in);
+			memcpy(dst, &last, 16);
+		} else {	/* the last rows: no 16 bytes left to load */
+			memcpy(dst, dst - (j ? l : 0), p);
+			memcpy(dst + p, in, l - p);
+			memcpy(&last, dst, 16);
+		}
+		in += l - p;
+	}
+	c->data[(size_t)n * l] = '\0';
+	r->p = r->end;
+	return 1;
+}
+#endif
+
+/* The payload of a front-coded column: the prefix varints at r, then the
+ * suffixes; c's kinds and offsets are set. same: the length of every row
+ * when every row has a payload of that length, else UINT32_MAX. */
+static int
+decode_prefixed(fw_column *c, fw_rd *r, uint64_t total, uint32_t same)
+{
+	uint32_t npay = 0, *pre, prev = 0, prevlen = 0;
+	uint64_t suffixes = 0;
+	const void *src;
+	int rc;
+
+#ifdef ROWS_IN_REGISTERS
+	if (same != UINT32_MAX && (rc = decode_prefixed_short(c, r, same)) != 0)
+		return rc < 0 ? rc : 0;
+#else
+	(void)same;
+#endif
+	for (uint32_t i = 0; i < c->n; i++)
+		npay += has_payload(c->kind[i]);
+	if ((pre = malloc((size_t)npay * sizeof(*pre) + 1)) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	for (uint32_t i = 0, j = 0; i < c->n; i++) {
+		uint64_t p;
+		if (!has_payload(c->kind[i]))
+			continue;
+		if (r->p < r->end && *r->p < 0x80)
+			p = *r->p++;
+		else if ((rc = fw_rd_varint(r, &p)) < 0)
+			goto done;
+		uint32_t len = c->off[i + 1] - c->off[i];
+		if (p > len || p > prevlen) {
+			rc = fw_error_set(FW_ECORRUPT, "column prefix longer than its row");
+			goto done;
+		}
+		pre[j++] = (uint32_t)p;
+		suffixes += len - p;
+		prevlen = len;
+	}
+	if (fw_rd_left(r) != suffixes) {
+		rc = fw_error_set(FW_ECORRUPT, "column payload size mismatch");
+		goto done;
+	}
+	if ((rc = fw_rd_bytes(r, &src, suffixes)) < 0)
+		goto done;
+	/* 16 bytes to spare, for rows written as 16 bytes (below) */
+	if ((c->data = malloc(total + 1 + 16)) == NULL) {
+		rc = fw_error_set(FW_ENOMEM, "out of memory");
+		goto done;
+	}
+	const char *in = src, *in_end = in + suffixes;
+#ifdef ROWS_IN_REGISTERS
+	/* Rows of up to 16 bytes (most ids) are put together in a register
+	 * and stored as 16 bytes (what lies past the row is overwritten by
+	 * the next). Copying the prefix through memory would load bytes the
+	 * two stores before had just written, which the CPU cannot forward:
+	 * that stall was most of the decode. */
+	unsigned __int128 last = 0;	/* the row before's first 16 bytes */
+	for (uint32_t i = 0, j = 0; i < c->n; i++) {
+		if (!has_payload(c->kind[i]))
+			continue;
+		uint32_t p = pre[j++], len = c->off[i + 1] - c->off[i], sl = len - p;
+		char *dst = c->data + c->off[i];
+		if (len <= 16 && in_end - in >= 16) {
+			last = p >= 16 ? last : front_row(last, p, in);	/* p == 16: len == 16 */
+			memcpy(dst, &last, 16);
+		} else {
+			memcpy(dst, c->data + prev, p);	/* no overlap: p <= the row before */
+			memcpy(dst + p, in, sl);
+			memcpy(&last, dst, 16);	/* the 16 spare bytes keep this in bounds */
+		}
+		in += sl;
+		prev = c->off[i];
+	}
+#else
+	for (uint32_t i = 0, j = 0; i < c->n; i++) {
+		if (!has_payload(c->kind[i]))
+			continue;
+		uint32_t p = pre[j++], len = c->off[i + 1] - c->off[i];
+		memcpy(c->data + c->off[i], c->data + prev, p);
+		memcpy(c->data + c->off[i] + p, in, len - p);
+		in += len - p;
+		prev = c->off[i];
+	}
+#endif
+	c->data[total] = '\0';
+	rc = 0;
+done:
+	free(pre);
+	return rc;
 }
 
 int
@@ -346,9 +593,15 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 	    (rc = fw_rd_varint(&r, &n)) < 0 ||
 	    (version > 1 && (rc = fw_rd_u8(&r, &flags)) < 0))
 		goto bad;
-	if ((version != 1 && version != COLUMN_VERSION) || t < FW_TYPE_STR ||
+	if (version > COLUMN_VERSION_PREFIXED) {
+		rc = fw_error_set(FW_ECORRUPT, "column object of version %u, newer than this fw "
+		    "reads (%d): use a newer fw", version, COLUMN_VERSION_PREFIXED);
+		goto bad;
+	}
+	if (version == 0 || t < FW_TYPE_STR ||
 	    t > FW_TYPE_JSON || n > (flags & SAME_KINDS ? COLUMN_MAX_ROWS : fw_rd_left(&r)) ||
-	    (flags & ~(SAME_KINDS | SAME_LENGTHS)) ||
+	    (flags & ~(SAME_KINDS | SAME_LENGTHS | PREFIXED)) ||
+	    (!(flags & PREFIXED) != (version < COLUMN_VERSION_PREFIXED)) ||
 	    ((flags & SAME_KINDS) && n == 0)) {
 		rc = fw_error_set(FW_ECORRUPT, "bad column header");
 		goto bad;
@@ -368,6 +621,9 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 		memcpy(c->kind, kinds, n);
 	if ((flags & SAME_LENGTHS) && (rc = fw_rd_varint(&r, &same)) < 0)
 		goto bad;
+	/* What the payload can hold: the bytes left, or with front coding
+	 * (the rest of the bytes are then prefixes and suffixes) its limit. */
+#define ROOM ((flags & PREFIXED) ? (uint64_t)PREFIXED_MAX : (uint64_t)(r.end - r.p))
 	c->off[0] = 0;
 	if ((flags & SAME_KINDS) && (flags & SAME_LENGTHS || !has_payload(c->kind[0]))) {
 		/* One kind, one length: the offsets are multiples of it. */
@@ -377,8 +633,7 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 			goto bad;
 		}
 		/* n < 2^24 (checked above) and l is checked alone first */
-		if (l > (uint64_t)(r.end - r.p) || (total = n * l) > UINT32_MAX ||
-		    total > (uint64_t)(r.end - r.p)) {
+		if (l > ROOM || (total = n * l) > UINT32_MAX || total > ROOM) {
 			rc = fw_error_set(FW_ECORRUPT, "column payload lengths overrun");
 			goto bad;
 		}
@@ -403,14 +658,21 @@ fw_column_decode(fw_column *c, const char *name, fw_type type,
 		}
 		/* l is checked alone first: a ten-byte varint near 2^64
 		 * would wrap the sum back under the limit (fuzz_objects). */
-		if (l > (uint64_t)(r.end - r.p) ||
-		    (total += l) > UINT32_MAX || total > (uint64_t)(r.end - r.p)) {
+		if (l > ROOM || (total += l) > UINT32_MAX || total > ROOM) {
 			rc = fw_error_set(FW_ECORRUPT, "column payload lengths overrun");
 			goto bad;
 		}
 		c->off[i + 1] = (uint32_t)total;
 	}
+#undef ROOM
 payload:
+	if (flags & PREFIXED) {
+		uint32_t one = (flags & SAME_KINDS) && (flags & SAME_LENGTHS) &&
+		    has_payload(c->kind[0]) ? (uint32_t)same : UINT32_MAX;
+		if ((rc = decode_prefixed(c, &r, total, one)) < 0)
+			goto bad;
+		goto done;
+	}
 	if (fw_rd_left(&r) != total) {
 		rc = fw_error_set(FW_ECORRUPT, "column payload size mismatch");
 		goto bad;
@@ -423,6 +685,7 @@ payload:
 	}
 	memcpy(c->data, payload, total);
 	c->data[total] = '\0';
+done:
 	c->cap_rows = c->n;
 	c->cap_data = total + 1;
 	return 0;

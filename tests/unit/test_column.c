@@ -182,7 +182,9 @@ test_column_same_kinds_lengths(void)
 
 		fw_column_init(&c, "id", FW_TYPE_STR);
 		for (int i = 0; i < N; i++) {
-			snprintf(id, sizeof(id), cases[k].mixed_len && i % 3 ? "r%d" : "r%07d", i);
+			/* ids that share no prefix worth front coding */
+			unsigned h = (unsigned)i * 2654435761u;
+			snprintf(id, sizeof(id), cases[k].mixed_len && i % 3 ? "%x" : "%08x", h);
 			if (cases[k].mixed_kind && i % 5 == 0)
 				CHECK_OK(fw_column_append(&c, FW_KIND_NULL, NULL, 0));
 			else
@@ -211,7 +213,7 @@ test_column_same_kinds_lengths(void)
 		    "%s: %zu bytes, %zu expected", cases[k].name, enc.len, want);
 		/* flags bits fw does not write, and SAME_KINDS over 2^24 rows */
 		fw_column d;
-		enc.data[4] |= 4;
+		enc.data[4] |= 8;
 		CHECK_INT(fw_column_decode(&d, "x", c.type, enc.data, enc.len), FW_ECORRUPT);
 		fw_column_release(&c);
 		fw_buf_release(&enc);
@@ -230,6 +232,156 @@ test_column_same_kinds_lengths(void)
 	CHECK_MSG(same_column(&e, enc.data, enc.len), "empty column");
 	fw_column_release(&e);
 	fw_buf_release(&enc);
+}
+
+/* The flags byte of an encoding (versions 2 and 3: u8 version, u8 type, a
+ * varint row count, flags). */
+static int
+enc_flags(const fw_buf *b)
+{
+	size_t i = 2;
+
+	while (i < b->len && (uint8_t)b->data[i] >= 0x80)
+		i++;
+	return i + 1 < b->len ? (uint8_t)b->data[i + 1] : -1;
+}
+
+/*
+ * Front coding: a column whose payloads share their start with the row
+ * before (sequential ids, paths, dates) keeps each row's new bytes only,
+ * when that saves a quarter of the payload, and reads back exactly: rows
+ * without payloads between, a prefix as long as the row before or as the
+ * row itself, one longer than eight bytes, NUL bytes, empty strings. Bytes
+ * that claim more than a row or the row before holds, or more payload than
+ * the limit, are refused.
+ */
+void
+test_column_prefixed(void)
+{
+	enum { N = 1500 };
+	static const char *const shapes[] = {
+		"seq", "nulls", "paths", "dups", "shrink", "nul", "random",
+	};
+
+	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		const char *sh = shapes[k];
+		fw_column c;
+		fw_buf enc = FW_BUF_INIT;
+		char v[96];
+		size_t vl;
+
+		fw_column_init(&c, "id", FW_TYPE_STR);
+		for (int i = 0; i < N; i++) {
+			fw_kind kind = FW_KIND_STRING;
+			if (strcmp(sh, "seq") == 0)
+				vl = (size_t)snprintf(v, sizeof(v), "run-%07d", i);
+			else if (strcmp(sh, "nulls") == 0) {
+				vl = (size_t)snprintf(v, sizeof(v), "2026-11-21T10:%02d:%02d", i / 60 % 60, i % 60);
+				kind = i % 7 == 0 ? FW_KIND_NULL : i % 11 == 0 ? FW_KIND_MISSING :
+				    i % 13 == 0 ? FW_KIND_NUMBER : FW_KIND_STRING;
+				if (kind == FW_KIND_NUMBER)
+					vl = (size_t)snprintf(v, sizeof(v), "%d", i);
+			} else if (strcmp(sh, "paths") == 0)
+				vl = (size_t)snprintf(v, sizeof(v),
+				    "/data/trajectories/swe-agent/marshmallow-code/run-%d/step-%d.json",
+				    i / 10, i % 10);
+			else if (strcmp(sh, "dups") == 0)
+				vl = (size_t)snprintf(v, sizeof(v), i % 4 ? "the same value, %d" : "", i / 8);
+			else if (strcmp(sh, "shrink") == 0)	/* each row a prefix of the one before */
+				vl = (size_t)snprintf(v, sizeof(v), "%.*s", 40 - i % 40,
+				    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF");
+			else if (strcmp(sh, "nul") == 0) {
+				vl = (size_t)snprintf(v, sizeof(v), "key\n%05d", i / 3);
+				v[3] = '\0';
+			} else {
+				unsigned h = (unsigned)i * 2654435761u;
+				vl = (size_t)snprintf(v, sizeof(v), "%08x%08x", h, h ^ 0x5bd1e995u);
+			}
+			CHECK_OK(fw_column_append(&c, kind, v, vl));
+		}
+		CHECK_OK(fw_column_encode(&c, &enc));
+		int fl = enc_flags(&enc), want = strcmp(sh, "random") != 0;
+		CHECK_MSG(fl >= 0 && !!(fl & 4) == want, "%s: flags %d", sh, fl);
+		/* version 3 exactly when front-coded */
+		CHECK_INT((uint8_t)enc.data[0], want ? 3 : 2);
+		CHECK_MSG(same_column(&c, enc.data, enc.len), "%s", sh);
+		if (want) {
+			fw_column d;
+			enc.data[0] = 2;	/* the flag in a version that has none */
+			CHECK_INT(fw_column_decode(&d, "x", FW_TYPE_STR, enc.data, enc.len), FW_ECORRUPT);
+			enc.data[0] = 4;	/* a version after this fw */
+			CHECK_INT(fw_column_decode(&d, "x", FW_TYPE_STR, enc.data, enc.len), FW_ECORRUPT);
+			CHECK_MSG(strstr(fw_error_last(), "newer") != NULL, "%s", fw_error_last());
+			enc.data[0] = 3;
+		}
+		if (want)	/* at least a quarter of the payload saved */
+			CHECK_MSG(enc.len < 5 + (size_t)N * 2 + c.off[N] * 3 / 4, "%s: %zu of %u bytes",
+			    sh, enc.len, c.off[N]);
+		/* every single byte changed: refused or read as other rows,
+		 * never out of bounds (make asan) */
+		for (size_t at = 0; at < enc.len; at += 1 + enc.len / 300) {
+			fw_column d;
+			enc.data[at] ^= 0x5a;
+			if (fw_column_decode(&d, "x", FW_TYPE_STR, enc.data, enc.len) == 0) {
+				CHECK(d.n <= (1u << 24) && d.off[d.n] <= (16u << 20));
+				fw_column_release(&d);
+			}
+			enc.data[at] ^= 0x5a;
+		}
+		fw_column_release(&c);
+		fw_buf_release(&enc);
+	}
+
+	/* by hand: version 3, str, 3 rows, SAME_KINDS | PREFIXED, kind string,
+	 * lengths 3 3 2, prefixes 0 2 p, suffixes "abc" "d" and the rest */
+	struct { uint8_t p2; const char *suf; int ok; const char *want; } hand[] = {
+		{ 2, "", 1, "abcabdab" },
+		{ 1, "x", 1, "abcabdax" },
+		{ 3, "", 0, NULL },	/* longer than its row */
+		{ 0, "xyz", 0, NULL },	/* more suffix bytes than the rows hold */
+		{ 0, "x", 0, NULL },	/* fewer */
+	};
+	for (size_t k = 0; k < sizeof(hand) / sizeof(hand[0]); k++) {
+		fw_buf b = FW_BUF_INIT;
+		fw_column d;
+		const uint8_t head[] = { 3, FW_TYPE_STR, 3, 1 | 4, FW_KIND_STRING, 3, 3, 2, 0, 2 };
+		fw_buf_add(&b, head, sizeof(head));
+		fw_buf_addc(&b, (char)hand[k].p2);
+		fw_buf_add(&b, "abcd", 4);
+		fw_buf_add(&b, hand[k].suf, strlen(hand[k].suf));
+		int rc = fw_column_decode(&d, "x", FW_TYPE_STR, b.data, b.len);
+		if (hand[k].ok) {
+			CHECK_OK(rc);
+			CHECK(rc == 0 && d.n == 3 && d.off[3] == 8 && memcmp(d.data, hand[k].want, 8) == 0);
+			if (rc == 0)
+				fw_column_release(&d);
+		} else {
+			CHECK_INT(rc, FW_ECORRUPT);
+		}
+		fw_buf_release(&b);
+	}
+	/* the first row shares nothing: a prefix there is refused */
+	const uint8_t first[] = { 3, FW_TYPE_STR, 2, 1 | 2 | 4, FW_KIND_STRING, 1, 1, 0, 'b' };
+	fw_column d;
+	CHECK_INT(fw_column_decode(&d, "x", FW_TYPE_STR, first, sizeof(first)), FW_ECORRUPT);
+	/* 17 rows of 1 MiB, each all the row before: 17 MiB from 40 bytes */
+	fw_buf big = FW_BUF_INIT;
+	const uint8_t bh[] = { 3, FW_TYPE_STR, 17, 1 | 2 | 4, FW_KIND_STRING, 0x80, 0x80, 0x40 };
+	fw_buf_add(&big, bh, sizeof(bh));
+	fw_buf_addc(&big, 0);
+	for (int i = 1; i < 17; i++)
+		fw_buf_add(&big, "\x80\x80\x40", 3);
+	for (int i = 0; i < (1 << 20); i++)
+		fw_buf_addc(&big, 'z');
+	CHECK_INT(fw_column_decode(&d, "x", FW_TYPE_STR, big.data, big.len), FW_ECORRUPT);
+	/* 16 of them are within the limit */
+	big.data[2] = 16;
+	big.len -= 3;
+	memmove(big.data + 9 + 15 * 3, big.data + 9 + 16 * 3, 1 << 20);
+	CHECK_OK(fw_column_decode(&d, "x", FW_TYPE_STR, big.data, big.len));
+	CHECK(d.n == 16 && d.off[16] == (16u << 20) && d.data[(16u << 20) - 1] == 'z');
+	fw_column_release(&d);
+	fw_buf_release(&big);
 }
 
 /* The statistics' sum is the sum of the numbers added in row order as

@@ -320,7 +320,7 @@ pack_entry(const char *dir, const fw_oid *id, char *pack, size_t packsz, long *o
 }
 
 /* Puts a valid frame of other content where column object x is stored:
- * its content with the first find replaced by repl (as long), compressed
+ * its values with the first find replaced by repl (as long), encoded and compressed
  * at the level that makes it smallest and padded with a skippable frame to
  * the old length. */
 static void
@@ -339,10 +339,20 @@ damage_column(const char *dir, const fw_oid *x, const char *find, const char *re
 	CHECK(clen != ZSTD_CONTENTSIZE_ERROR && clen != ZSTD_CONTENTSIZE_UNKNOWN);
 	content = malloc(clen + 1);
 	CHECK(ZSTD_decompress(content, clen, frame + 8, len - 8) == clen);
-	char *at = memmem(content, clen, find, strlen(find));
+	/* in the decoded values (a front-coded column keeps no whole id),
+	 * encoded again */
+	fw_column col;
+	fw_buf enc = FW_BUF_INIT;
+	CHECK_OK(fw_column_decode(&col, "x", (fw_type)content[1], content, clen));
+	char *at = col.data ? memmem(col.data, col.off[col.n], find, strlen(find)) : NULL;
 	CHECK(at != NULL);
 	if (at)
 		memcpy(at, repl, strlen(repl));
+	CHECK_OK(fw_column_encode(&col, &enc));
+	free(content);
+	clen = enc.len;
+	content = fw_buf_detach(&enc, NULL);
+	fw_column_release(&col);
 	size_t zcap = ZSTD_compressBound(clen), zn = (size_t)-1;
 	z = malloc(zcap);
 	for (int level = 1; level <= 19; level++) {	/* the smallest frame */
