@@ -5,11 +5,11 @@
 #include "import_int.h"
 #include "fw/error.h"
 #include "fw/json.h"
+#include "fw/objstore.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 const char *
 fw_imp_type_name(struct json_object *v)
@@ -55,13 +55,9 @@ void
 fw_imp_sha256_hex(char out[65], const void *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[32];
 
-	/* EVP_Digest cannot fail for SHA-256 short of a broken libcrypto; a
-	 * failure leaves md zeroed, never uninitialised. */
-	memset(md, 0, sizeof(md));
-	EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+	fw_sha256(md, p, n);
 	for (int i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];

@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+/* SHA256_Init and its kin are deprecated in OpenSSL 3 in favour of EVP;
+ * see hash_parts for why fw uses them where they are built. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <zstd.h>
 
 #define FRAME_MAGIC "FWO1"
@@ -94,7 +98,6 @@ static pthread_key_t tls_key;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 
 struct tls {
-	EVP_MD_CTX *md;
 	ZSTD_CCtx *cctx;
 	ZSTD_DCtx *dctx;
 	/* fw_obj_put's frame, kept between calls: a fresh multi-megabyte
@@ -109,31 +112,19 @@ tls_free(void *p)
 {
 	struct tls *t = p;
 
-	EVP_MD_CTX_free(t->md);
 	ZSTD_freeCCtx(t->cctx);
 	ZSTD_freeDCtx(t->dctx);
 	free(t->frame);
 	free(t);
 }
 
-/* SHA-256 fetched once: EVP_sha256() makes every EVP_DigestInit_ex fetch it
- * again from the provider store, under its lock (OpenSSL 3). */
-static EVP_MD *sha256_md;
-
-static const EVP_MD *
-sha256(void)
-{
-	return sha256_md ? sha256_md : EVP_sha256();
-}
-
 static void
 tls_init_key(void)
 {
 	pthread_key_create(&tls_key, tls_free);
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-/* Hash and zstd contexts are reused per thread. */
+/* zstd contexts are reused per thread. */
 static struct tls *
 tls_get(void)
 {
@@ -145,10 +136,9 @@ tls_get(void)
 		t = calloc(1, sizeof(*t));
 		if (t == NULL)
 			return NULL;
-		t->md = EVP_MD_CTX_new();
 		t->cctx = ZSTD_createCCtx();
 		t->dctx = ZSTD_createDCtx();
-		if (!t->md || !t->cctx || !t->dctx) {
+		if (!t->cctx || !t->dctx) {
 			tls_free(t);
 			return NULL;
 		}
@@ -157,25 +147,42 @@ tls_get(void)
 	return t;
 }
 
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+/*
+ * SHA-256 through libcrypto's own SHA256_* functions (the same assembly,
+ * SHA-NI where the CPU has it), not EVP: the first EVP digest of a process
+ * loads openssl.cnf and initialises the default provider, 0.4-0.8 ms that
+ * every fw command paid before its first object (a diff or merge of
+ * 1,000 records takes 20 ms), and each digest then went through a provider
+ * call. A libcrypto built without the deprecated API gets EVP below.
+ */
 static void
 hash_parts(unsigned char out[32], const void *a, size_t alen, const void *b, size_t blen)
 {
-	struct tls *t = tls_get();
+	SHA256_CTX x;
+
+	SHA256_Init(&x);
+	SHA256_Update(&x, a, alen);
+	if (blen)
+		SHA256_Update(&x, b, blen);
+	SHA256_Final(out, &x);
+}
+#else
+static void
+hash_parts(unsigned char out[32], const void *a, size_t alen, const void *b, size_t blen)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned int n = 32;
 
-	if (t == NULL || !EVP_DigestInit_ex(t->md, sha256(), NULL) ||
-	    !EVP_DigestUpdate(t->md, a, alen) || (blen && !EVP_DigestUpdate(t->md, b, blen)) ||
-	    !EVP_DigestFinal_ex(t->md, out, &n)) {
-		/* Only out of memory gets here; a one-shot digest still works. */
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-		EVP_DigestUpdate(md, a, alen);
-		if (blen)
-			EVP_DigestUpdate(md, b, blen);
-		EVP_DigestFinal_ex(md, out, &n);
-		EVP_MD_CTX_free(md);
-	}
+	/* Only out of memory fails here: the digest of nothing rather than
+	 * bytes never written. */
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(md, a, alen) || (blen && !EVP_DigestUpdate(md, b, blen)) ||
+	    !EVP_DigestFinal_ex(md, out, &n))
+		memset(out, 0, 32);
+	EVP_MD_CTX_free(md);
 }
+#endif
 
 void
 fw_sha256(unsigned char out[32], const void *data, size_t len)
