@@ -296,6 +296,10 @@ merge_group(struct fctx *c, struct leaf3 *l)
 				int present = 0, from_theirs = 0;
 				uint32_t run = 0;	/* ours' rows from here on */
 				int lay = fw_column_same_layout(xt, xb, n);
+				/* The three alike but for bytes (relabels of one
+				 * format): ours' column whole, theirs' rows copied
+				 * over it; it stays uniform when ours' was. */
+				int inplace = lay && fw_column_same_layout(xo, xb, n);
 				fw_column_init(m, name, c->schema->cols[k].type);
 				/* rows theirs kept are ours' */
 				for (uint32_t r = fw_column_next_diff(xt, xb, 0, n, lay); r < n && rc == 0;
@@ -307,14 +311,23 @@ merge_group(struct fctx *c, struct leaf3 *l)
 						break;
 					}
 					/* only theirs changed it */
-					from_theirs = 1;
 					mark[r] = 1;
 					delta[r] += contrib(xt, r, namelen) - contrib(xo, r, namelen);
-					if ((rc = append_run(m, xo, run, r - run)) == 0)
+					if (inplace) {
+						if (!from_theirs) {
+							if ((rc = append_run(m, xo, 0, n)) < 0)
+								break;
+							m->uniform = xo->uniform;
+						}
+						memcpy(m->data + m->off[r], xt->data + xt->off[r],
+						    xt->off[r + 1] - xt->off[r]);
+					} else if ((rc = append_run(m, xo, run, r - run)) == 0) {
 						rc = append_run(m, xt, r, 1);
+					}
+					from_theirs = 1;
 					run = r + 1;
 				}
-				if (rc == 0 && from_theirs)
+				if (rc == 0 && from_theirs && !inplace)
 					rc = append_run(m, xo, run, n - run);
 				for (uint32_t r = 0; rc == 0 && from_theirs && !present && r < n; r++)
 					present = m->kind[r] != FW_KIND_MISSING;

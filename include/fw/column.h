@@ -56,6 +56,12 @@ typedef struct fw_column {
 	uint8_t *is_int;
 	uint32_t cap_rows;	/* allocated rows of kind and off (builder) */
 	size_t cap_data;	/* allocated bytes of data (builder) */
+	/* Known to hold one kind in every row and, for a kind with a
+	 * payload, one payload length (off[1]): decode sets it from the
+	 * object's flags, appending clears it (0 is "not known"). Layout
+	 * comparisons, statistics and encoding then skip their per-row
+	 * scans. Whoever changes kinds or lengths otherwise clears it. */
+	int uniform;
 } fw_column;
 
 /* Per-column statistics of one row group, kept in its header. */

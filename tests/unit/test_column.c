@@ -384,6 +384,75 @@ test_column_prefixed(void)
 	fw_buf_release(&big);
 }
 
+/*
+ * A column decoded from an object whose rows share one kind and length is
+ * marked uniform, and its statistics, layout comparisons and encoding skip
+ * the per-row scans: each gives what the same rows built by appending (not
+ * marked) give, for one-digit and longer integers, numbers that are not
+ * short integers, sums past 2^53, rows without payloads and strings.
+ */
+void
+test_column_uniform(void)
+{
+	static const struct { fw_kind k; const char *fmt; int mod, add; } shapes[] = {
+		{ FW_KIND_NUMBER, "%d", 10, 0 }, { FW_KIND_NUMBER, "%d", 5, 3 },
+		{ FW_KIND_NUMBER, "%03d", 900, 100 },
+		{ FW_KIND_NUMBER, "99999999999999%d", 10, 0 },	/* 15 digits: the sum passes 2^53 */
+		{ FW_KIND_NUMBER, "-%d", 10, 0 }, { FW_KIND_NUMBER, "%d.5", 10, 0 },
+		{ FW_KIND_NUMBER, "1e%d", 10, 0 }, { FW_KIND_NULL, NULL, 0, 0 },
+		{ FW_KIND_MISSING, NULL, 0, 0 }, { FW_KIND_STRING, "id-%04d", 10000, 0 },
+		{ FW_KIND_NUMBER, "9999999999999999%d", 10, 0 },	/* 17 digits */
+	};
+	enum { N = 3000 };
+
+	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		fw_column built, dec, other;
+		fw_colstats sb, sd;
+		fw_buf enc = FW_BUF_INIT, enc2 = FW_BUF_INIT;
+		char v[32];
+
+		fw_column_init(&built, "x", FW_TYPE_JSON);
+		for (int i = 0; i < N; i++) {
+			int len = shapes[k].fmt ? snprintf(v, sizeof(v), shapes[k].fmt,
+			    (i * 7919) % shapes[k].mod + shapes[k].add) : 0;
+			CHECK_OK(fw_column_append(&built, shapes[k].k, v, (size_t)len));
+		}
+		CHECK(!built.uniform);
+		CHECK_OK(fw_column_encode(&built, &enc));
+		CHECK_OK(fw_column_decode(&dec, "x", FW_TYPE_JSON, enc.data, enc.len));
+		CHECK_MSG(dec.uniform, "shape %zu", k);
+		fw_column_stats(&built, &sb);
+		fw_column_stats(&dec, &sd);
+		CHECK_MSG(memcmp(&sb, &sd, sizeof(sb)) == 0, "shape %zu: count %llu/%llu nnum %llu/%llu "
+		    "min %g/%g max %g/%g sum %.17g/%.17g", k, (unsigned long long)sb.count,
+		    (unsigned long long)sd.count, (unsigned long long)sb.nnum,
+		    (unsigned long long)sd.nnum, sb.min, sd.min, sb.max, sd.max, sb.sum, sd.sum);
+		/* encoding from the mark: the same bytes */
+		CHECK_OK(fw_column_encode(&dec, &enc2));
+		CHECK(enc.len == enc2.len && memcmp(enc.data, enc2.data, enc.len) == 0);
+		/* layouts: against itself built, and against another length */
+		CHECK(fw_column_same_layout(&dec, &built, N));
+		CHECK(fw_column_same_layout(&dec, &dec, N));
+		fw_buf_reset(&enc2);
+		fw_column_init(&other, "x", FW_TYPE_JSON);
+		for (int i = 0; i < N; i++)
+			CHECK_OK(fw_column_append(&other, shapes[k].k == FW_KIND_NULL ?
+			    FW_KIND_MISSING : FW_KIND_NUMBER, "12345678", 8));
+		CHECK_OK(fw_column_encode(&other, &enc2));
+		fw_column_release(&other);
+		CHECK_OK(fw_column_decode(&other, "x", FW_TYPE_JSON, enc2.data, enc2.len));
+		CHECK(other.uniform && !fw_column_same_layout(&dec, &other, N));
+		/* appending clears the mark */
+		CHECK_OK(fw_column_append_rows(&other, &dec, 0, 1));
+		CHECK(!other.uniform);
+		fw_column_release(&other);
+		fw_column_release(&built);
+		fw_column_release(&dec);
+		fw_buf_release(&enc);
+		fw_buf_release(&enc2);
+	}
+}
+
 /* The statistics' sum is the sum of the numbers added in row order as
  * doubles, whatever mix of short integers (summed as integers while that is
  * exact), long integers, decimals and negatives the column holds, and the
