@@ -94,15 +94,33 @@ fw_local_pack_fanout(struct pack *pk)
 	pk->fan[256] = i;
 }
 
+/* Big-endian: numbers that order as memcmp orders the bytes. */
+static inline uint64_t
+be64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);	/* the loop below was not made one */
+#endif
+	return v;
+}
+
 static int
 pack_has(const struct pack *pk, const fw_oid *id, uint64_t *off, uint32_t *len)
 {
 	uint32_t lo = pk->fan[id->id[0]], hi = pk->fan[id->id[0] + 1];
+	uint64_t head = be64(id->id);
 
+	/* The first 8 bytes as a number decide almost every step; memcmp,
+	 * a call each, only for the rest (a lookup probes every pack it
+	 * misses: a merge made 300,000 of them). */
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		const unsigned char *e = pk->entries + (size_t)mid * IDX_ENTRY;
-		int c = memcmp(e, id->id, 32);
+		uint64_t eh = be64(e);
+		int c = eh < head ? -1 : eh > head ? 1 : memcmp(e + 8, id->id + 8, 24);
 		if (c == 0) {
 			*off = rd64(e + 32);
 			*len = rd32(e + 40);
