@@ -20,6 +20,7 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 # 2 ms sooner, the dynamic loader no longer mapping 23 shared objects
 # (docs/design.md (w)). STATIC=0 links the shared objects; the sanitizer and
 # fuzzing builds always do. link/static_link.c or link/nocerts.c goes with it.
+comma := ,
 STATIC_NAMES := git2 mbedtls mbedx509 mbedcrypto http_parser ssh2 pcre2-8 zstd yaml json-c \
 	utf8proc crypto z
 ifeq ($(origin STATIC),undefined)
@@ -28,7 +29,9 @@ STATIC := $(if $(filter build,$(BUILD)),$(if $(filter-out /%,$(foreach l,$(STATI
 endif
 ifeq ($(STATIC),1)
 FW_LINK_OBJ = $(BUILD)/link/static_link.o
-FW_LIBS := -Wl,--wrap=mbedtls_x509_crt_parse_file -Wl,--wrap=mbedtls_x509_crt_parse_path \
+FW_WRAP := git_mbedtls_stream_global_init git_mbedtls_stream_new git_mbedtls_stream_wrap \
+	git_transport_ssh_global_init git_smart_subtransport_ssh git_transport_ssh_with_paths
+FW_LIBS := $(addprefix -Wl$(comma)--wrap=,$(FW_WRAP)) \
 	-Wl,-Bstatic $(addprefix -l,$(STATIC_NAMES)) -Wl,-Bdynamic -lpthread -lm -ldl -lrt
 else
 FW_LINK_OBJ = $(BUILD)/link/nocerts.o

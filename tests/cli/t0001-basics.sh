@@ -164,4 +164,25 @@ elif command -v strace >/dev/null && [ -d /etc/ssl/certs ]; then
 	expect_eq "a statically linked fw opens no certificate" \
 	    "$(strace -f -e trace=open,openat "$FW" corpus list 2>&1 >/dev/null | grep -c /etc/ssl)" 0
 fi
+# nor does reading objects start OpenSSL (its configuration file, loaded by
+# an EVP digest or by libssh2's initialisation of OpenSSL; objstore/objstore.c,
+# link/static_link.c): a cat hashes every object it reads
+# Linked statically, libgit2's SSH and TLS set-up is wrapped out
+# (link/static_link.c): libssh2 is not linked at all, and mbedTLS gathers no
+# entropy (128 bytes of getrandom for its random generator's seed)
+if ! ldd "$FW" | grep -q libgit2; then
+	if command -v nm >/dev/null; then
+		expect_eq "a statically linked fw has no libssh2" \
+		    "$(nm "$FW" | grep -cw libssh2_init)" 0
+	fi
+	if command -v strace >/dev/null; then
+		expect_eq "a statically linked fw seeds no TLS random generator" \
+		    "$(strace -f -e trace=getrandom "$FW" log lg -n 1 2>&1 >/dev/null |
+		    grep -c 'getrandom(.*, 128,')" 0
+	fi
+fi
+if command -v strace >/dev/null && ! ldd "$FW" | grep -q libssh2; then
+	expect_eq "reading objects does not load openssl.cnf" \
+	    "$(strace -f -e trace=open,openat "$FW" cat lg 2>&1 >/dev/null | grep -c 'openssl\.cnf')" 0
+fi
 finish
