@@ -500,14 +500,14 @@ front_row(unsigned __int128 last, uint32_t p, const char *in)
 	return (last & ((((unsigned __int128)1) << (8 * p)) - 1)) | suf << (8 * p);
 }
 
-/* decode_prefixed for the common case of ids of one format: every row a
- * payload of l <= 16 bytes, every prefix one byte. 1 when done, 0 when the
- * column is not of that shape (nothing consumed), <0 on an error. */
+/* The checks of a front-coded column of n rows of one length l <= 16 whose
+ * prefixes (at r) are single bytes: 1 when they hold, with r's suffixes
+ * adding up; 0 when the column is not of that shape; <0 when corrupt. */
 static int
-decode_prefixed_short(fw_column *c, fw_rd *r, uint32_t l)
+short_check(const fw_rd *r, uint32_t n, uint32_t l)
 {
 	const uint8_t *pb = r->p;
-	uint32_t n = c->n, high = 0, over = 0;
+	uint32_t high = 0, over = 0;
 	uint64_t shared = 0;
 
 	if (l > 16 || fw_rd_left(r) < n)
@@ -521,26 +521,55 @@ decode_prefixed_short(fw_column *c, fw_rd *r, uint32_t l)
 		return 0;
 	if (over || pb[0] != 0)
 		return fw_error_set(FW_ECORRUPT, "column prefix longer than its row");
-	const char *in = (const char *)pb + n, *in_end = (const char *)r->end;
-	if ((uint64_t)(in_end - in) != (uint64_t)n * l - shared)
+	if ((uint64_t)fw_rd_left(r) - n != (uint64_t)n * l - shared)
 		return fw_error_set(FW_ECORRUPT, "column payload size mismatch");
-	if ((c->data = malloc((size_t)n * l + 1 + 16)) == NULL)
-		return fw_error_set(FW_ENOMEM, "out of memory");
+	return 1;
+}
+
+/* The rows of a column short_check accepted, put together from the first:
+ * every row into out (rows NULL), or rows[0..m) (ascending) one after
+ * another. out has 16 bytes to spare. */
+static void
+short_walk(const fw_rd *r, uint32_t n, uint32_t l, const uint32_t *rows, uint32_t m,
+    char *out)
+{
+	const uint8_t *pb = r->p;
+	const char *in = (const char *)pb + n, *in_end = (const char *)r->end;
 	unsigned __int128 last = 0;
-	char *dst = c->data;
-	for (uint32_t j = 0; j < n; j++, dst += l) {
+	uint32_t k = 0;
+
+	for (uint32_t j = 0; j < n && k < m; j++) {
 		uint32_t p = pb[j];
 		if (in_end - in >= 16) {
 			last = p >= 16 ? last : front_row(last, p, in);
-			memcpy(dst, &last, 16);
 		} else {	/* the last rows: no 16 bytes left to load */
-			memcpy(dst, dst - (j ? l : 0), p);
-			memcpy(dst + p, in, l - p);
-			memcpy(&last, dst, 16);
+			char t[16];
+			memcpy(t, &last, 16);
+			memcpy(t + p, in, l - p);
+			memcpy(&last, t, 16);
 		}
 		in += l - p;
+		if (rows == NULL)
+			memcpy(out + (size_t)j * l, &last, 16);
+		else if (j == rows[k])
+			memcpy(out + (size_t)k++ * l, &last, 16);
 	}
-	c->data[(size_t)n * l] = '\0';
+}
+
+/* decode_prefixed for the common case of ids of one format: every row a
+ * payload of l <= 16 bytes, every prefix one byte. 1 when done, 0 when the
+ * column is not of that shape (nothing consumed), <0 on an error. */
+static int
+decode_prefixed_short(fw_column *c, fw_rd *r, uint32_t l)
+{
+	int rc = short_check(r, c->n, l);
+
+	if (rc <= 0)
+		return rc;
+	if ((c->data = malloc((size_t)c->n * l + 1 + 16)) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	short_walk(r, c->n, l, NULL, c->n, c->data);
+	c->data[(size_t)c->n * l] = '\0';
 	r->p = r->end;
 	return 1;
 }
@@ -637,35 +666,45 @@ done:
 	return rc;
 }
 
+/* A column object's version, type, row count and flags, checked; r is
+ * left at the kinds. */
+static int
+read_head(fw_rd *r, uint8_t *flags, uint64_t *n)
+{
+	uint8_t version, t;
+	int rc;
+
+	*flags = 0;
+	if ((rc = fw_rd_u8(r, &version)) < 0 || (rc = fw_rd_u8(r, &t)) < 0 ||
+	    (rc = fw_rd_varint(r, n)) < 0 ||
+	    (version > 1 && (rc = fw_rd_u8(r, flags)) < 0))
+		return rc;
+	if (version > COLUMN_VERSION_PREFIXED)
+		return fw_error_set(FW_ECORRUPT, "column object of version %u, newer than this fw "
+		    "reads (%d): use a newer fw", version, COLUMN_VERSION_PREFIXED);
+	if (version == 0 || t < FW_TYPE_STR ||
+	    t > FW_TYPE_JSON || *n > (*flags & SAME_KINDS ? COLUMN_MAX_ROWS : fw_rd_left(r)) ||
+	    (*flags & ~(SAME_KINDS | SAME_LENGTHS | PREFIXED)) ||
+	    (!(*flags & PREFIXED) != (version < COLUMN_VERSION_PREFIXED)) ||
+	    ((*flags & SAME_KINDS) && *n == 0))
+		return fw_error_set(FW_ECORRUPT, "bad column header");
+	return 0;
+}
+
 int
 fw_column_decode(fw_column *c, const char *name, fw_type type,
     const void *bytes, size_t len)
 {
 	fw_rd r;
-	uint8_t version, t, flags = 0;
+	uint8_t flags = 0;
 	uint64_t n, total = 0, same = 0;
 	const void *kinds, *payload;
 	int rc;
 
 	fw_column_init(c, name, type);
 	fw_rd_init(&r, bytes, len);
-	if ((rc = fw_rd_u8(&r, &version)) < 0 || (rc = fw_rd_u8(&r, &t)) < 0 ||
-	    (rc = fw_rd_varint(&r, &n)) < 0 ||
-	    (version > 1 && (rc = fw_rd_u8(&r, &flags)) < 0))
+	if ((rc = read_head(&r, &flags, &n)) < 0)
 		goto bad;
-	if (version > COLUMN_VERSION_PREFIXED) {
-		rc = fw_error_set(FW_ECORRUPT, "column object of version %u, newer than this fw "
-		    "reads (%d): use a newer fw", version, COLUMN_VERSION_PREFIXED);
-		goto bad;
-	}
-	if (version == 0 || t < FW_TYPE_STR ||
-	    t > FW_TYPE_JSON || n > (flags & SAME_KINDS ? COLUMN_MAX_ROWS : fw_rd_left(&r)) ||
-	    (flags & ~(SAME_KINDS | SAME_LENGTHS | PREFIXED)) ||
-	    (!(flags & PREFIXED) != (version < COLUMN_VERSION_PREFIXED)) ||
-	    ((flags & SAME_KINDS) && n == 0)) {
-		rc = fw_error_set(FW_ECORRUPT, "bad column header");
-		goto bad;
-	}
 	if ((rc = fw_rd_bytes(&r, &kinds, flags & SAME_KINDS ? 1 : n)) < 0)
 		goto bad;
 	c->n = (uint32_t)n;
@@ -753,6 +792,74 @@ done:
 bad:
 	fw_column_release(c);
 	return rc;
+}
+
+int
+fw_column_decode_rows(fw_column *c, const char *name, fw_type type, const void *bytes,
+    size_t len, uint32_t n, const uint32_t *rows, uint32_t m)
+{
+	fw_column whole;
+	fw_rd r;
+	uint8_t flags;
+	uint64_t cn, l = 0;
+	const void *kinds;
+	int rc, fast = 0;
+
+	for (uint32_t k = 0; k < m; k++)
+		if (rows[k] >= n || (k && rows[k] <= rows[k - 1]))
+			return fw_error_set(FW_EINVALID, "rows out of order or past the column");
+	/* One kind with a payload of one length: those rows only. Anything
+	 * else, errors included, goes to the whole decode. */
+	fw_rd_init(&r, bytes, len);
+	if (read_head(&r, &flags, &cn) == 0 && cn == n && m > 0 &&
+	    (flags & (SAME_KINDS | SAME_LENGTHS)) == (SAME_KINDS | SAME_LENGTHS) &&
+	    fw_rd_bytes(&r, &kinds, 1) == 0 && *(const uint8_t *)kinds < FW_KIND_COUNT &&
+	    has_payload(*(const uint8_t *)kinds) && fw_rd_varint(&r, &l) == 0 &&
+	    l <= fw_rd_left(&r) && n * l <= UINT32_MAX) {
+#ifdef ROWS_IN_REGISTERS
+		if ((flags & PREFIXED) && short_check(&r, n, (uint32_t)l) == 1)
+			fast = 1;
+#endif
+		if (!(flags & PREFIXED) && fw_rd_left(&r) == n * l)
+			fast = 2;
+	}
+	if (!fast) {
+		if ((rc = fw_column_decode(&whole, name, type, bytes, len)) < 0)
+			return rc;
+		fw_column_init(c, name, type);
+		if (whole.n != n)
+			rc = fw_error_set(FW_ECORRUPT, "column has %u rows, %u expected", whole.n, n);
+		for (uint32_t k = 0; k < m && rc == 0; k++)
+			rc = fw_column_append_rows(c, &whole, rows[k], 1);
+		fw_column_release(&whole);
+		if (rc < 0)
+			fw_column_release(c);
+		return rc;
+	}
+	fw_column_init(c, name, type);
+	c->kind = malloc((size_t)m + 1);
+	c->off = malloc(((size_t)m + 1) * sizeof(*c->off));
+	c->data = malloc((size_t)m * l + 1 + 16);
+	if (!c->kind || !c->off || !c->data) {
+		fw_column_release(c);
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	}
+	memset(c->kind, *(const uint8_t *)kinds, m);
+	for (uint32_t k = 0; k <= m; k++)
+		c->off[k] = (uint32_t)(k * l);
+#ifdef ROWS_IN_REGISTERS
+	if (fast == 1)
+		short_walk(&r, n, (uint32_t)l, rows, m, c->data);
+#endif
+	if (fast == 2)
+		for (uint32_t k = 0; k < m; k++)
+			memcpy(c->data + (size_t)k * l, r.p + (size_t)rows[k] * l, l);
+	c->data[(size_t)m * l] = '\0';
+	c->n = m;
+	c->cap_rows = m;
+	c->cap_data = (size_t)m * l + 1;
+	c->uniform = 1;
+	return 0;
 }
 
 int

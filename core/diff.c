@@ -41,6 +41,11 @@ struct side {
 	fw_column **cols;	/* decoded columns of rg (NULL until needed) */
 	fw_column *ids;		/* decoded when a row is emitted */
 	int have_ids;
+	/* Or, for the few changed rows of an aligned pair, the ids of those
+	 * rows only (fw_rg_column_rows): sparse_rows[i]'s id is row i of
+	 * sparse, looked up in emission order from sparse_at. */
+	fw_column *sparse;
+	uint32_t *sparse_rows, nsparse, sparse_at;
 };
 
 struct ajob;
@@ -103,6 +108,12 @@ unload(struct side *sd)
 	sd->cols = NULL;
 	sd->ids = NULL;
 	sd->have_ids = 0;
+	fw_column_release(sd->sparse);
+	free(sd->sparse);
+	free(sd->sparse_rows);
+	sd->sparse = NULL;
+	sd->sparse_rows = NULL;
+	sd->nsparse = sd->sparse_at = 0;
 	fw_rg_release(&sd->rg);
 	sd->loaded = 0;
 	sd->pos = 0;
@@ -187,6 +198,17 @@ row_id(struct dctx *c, struct side *sd, uint32_t r, fw_diff_entry *e)
 		e->id = "";
 		e->idlen = 0;
 		return 0;
+	}
+	if (!sd->have_ids && sd->sparse) {
+		while (sd->sparse_at < sd->nsparse && sd->sparse_rows[sd->sparse_at] < r)
+			sd->sparse_at++;
+		if (sd->sparse_at < sd->nsparse && sd->sparse_rows[sd->sparse_at] == r) {
+			const fw_column *x = sd->sparse;
+			uint32_t i = sd->sparse_at;
+			e->id = x->kind[i] == FW_KIND_STRING ? x->data + x->off[i] : "";
+			e->idlen = x->kind[i] == FW_KIND_STRING ? x->off[i + 1] - x->off[i] : 0;
+			return 0;
+		}
 	}
 	if (!sd->have_ids) {
 		size_t k = fw_rg_find(&sd->rg, "id");
@@ -329,16 +351,83 @@ emit_pair(struct dctx *c, uint32_t ra, uint32_t rb, int skip_same)
 	return emit(c, &e);
 }
 
+/* A pair whose changed rows (rows[0..m), ascending) are few takes their
+ * ids alone (their records' ids, which emit_pair prints), not the whole id
+ * column: 1,000 relabels spread over 500 row groups need two ids in each,
+ * and decoding every id of the corpus was a third of that diff. A pair
+ * that changed more rows, or whose ids are decoded already, reads them as
+ * before. */
+#define SPARSE_IDS 8	/* at most 1 row in this many */
+
+static int
+sparse_ids(struct dctx *c, struct side *sd, const uint32_t *rows, uint32_t m)
+{
+	size_t k;
+	int rc;
+
+	if ((c->o->no_ids && !c->o->by_id) || sd->have_ids || sd->sparse || m == 0 ||
+	    m > sd->rg.n / SPARSE_IDS || (k = fw_rg_find(&sd->rg, "id")) == (size_t)-1 ||
+	    sd->cols[k] != NULL)
+		return 0;
+	if ((sd->sparse_rows = malloc(m * sizeof(*sd->sparse_rows))) == NULL ||
+	    (sd->sparse = calloc(1, sizeof(*sd->sparse))) == NULL)
+		return fw_error_set(FW_ENOMEM, "out of memory");
+	memcpy(sd->sparse_rows, rows, m * sizeof(*rows));
+	if ((rc = fw_rg_column_rows(c->s->os, &sd->rg, "id", sd->sparse_rows, m, sd->sparse)) < 0) {
+		free(sd->sparse);
+		sd->sparse = NULL;
+		return rc;
+	}
+	sd->nsparse = m;
+	sd->sparse_at = 0;
+	return 0;
+}
+
+/* The changed rows of an aligned pair: a mark per row and the list of
+ * marked rows (most pairs of a spread relabel have two of ~2,000). */
+struct rowset {
+	uint8_t *mark;
+	uint32_t *list, n, cap;
+	int sorted;
+};
+
+static int
+rowset_add(struct rowset *rs, uint32_t r)
+{
+	if (rs->mark[r])
+		return 0;
+	if (rs->n == rs->cap) {
+		uint32_t cap = rs->cap ? rs->cap * 2 : 16;
+		uint32_t *l = realloc(rs->list, cap * sizeof(*l));
+		if (l == NULL)
+			return fw_error_set(FW_ENOMEM, "out of memory");
+		rs->list = l;
+		rs->cap = cap;
+	}
+	rs->sorted &= rs->n == 0 || rs->list[rs->n - 1] < r;
+	rs->mark[r] = 1;
+	rs->list[rs->n++] = r;
+	return 0;
+}
+
+static int
+cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return (a > b) - (a < b);
+}
+
 /* Two row groups with the same keys: only columns whose ids differ are read,
  * and only rows where one of them differs are compared whole. */
 static int
 aligned(struct dctx *c)
 {
 	struct side *a = &c->a, *b = &c->b;
-	uint8_t *changed = calloc(a->rg.n + 1, 1);
+	struct rowset rs = { .mark = calloc(a->rg.n + 1, 1), .sorted = 1 };
 	int rc = 0;
 
-	if (changed == NULL)
+	if (rs.mark == NULL)
 		return fw_error_set(FW_ENOMEM, "out of memory");
 	for (size_t k = 0; k < a->rg.ncols && rc == 0; k++) {
 		size_t j = fw_rg_find(&b->rg, a->rg.cols[k].name);
@@ -351,9 +440,9 @@ aligned(struct dctx *c)
 			break;
 		uint32_t n = a->rg.n;
 		int lay = fw_column_same_layout(x, y, n);
-		for (uint32_t r = fw_column_next_diff(x, y, 0, n, lay); r < n;
+		for (uint32_t r = fw_column_next_diff(x, y, 0, n, lay); r < n && rc == 0;
 		    r = fw_column_next_diff(x, y, r + 1, n, lay))
-			changed[r] = 1;
+			rc = rowset_add(&rs, r);
 	}
 	for (size_t j = 0; j < b->rg.ncols && rc == 0; j++) {
 		fw_column *y;
@@ -361,14 +450,18 @@ aligned(struct dctx *c)
 			continue;
 		if ((rc = col(c, b, j, &y)) < 0)
 			break;
-		for (uint32_t r = 0; r < b->rg.n; r++)
+		for (uint32_t r = 0; r < b->rg.n && rc == 0; r++)
 			if (y->kind[r] != FW_KIND_MISSING)
-				changed[r] = 1;
+				rc = rowset_add(&rs, r);
 	}
-	for (uint32_t r = 0; r < a->rg.n && rc == 0; r++)
-		if (changed[r])
-			rc = emit_pair(c, r, r, 1);
-	free(changed);
+	if (rc == 0 && !rs.sorted)	/* rows from several columns */
+		qsort(rs.list, rs.n, sizeof(*rs.list), cmp_u32);
+	if (rc == 0)
+		rc = sparse_ids(c, b, rs.list, rs.n);
+	for (uint32_t i = 0; i < rs.n && rc == 0; i++)
+		rc = emit_pair(c, rs.list[i], rs.list[i], 1);
+	free(rs.mark);
+	free(rs.list);
 	a->pos = a->rg.n;
 	b->pos = b->rg.n;
 	return rc;

@@ -296,6 +296,41 @@ done:
 }
 
 int
+fw_rg_column_rows(fw_objstore *os, fw_rg *rg, const char *name, const uint32_t *rows,
+    uint32_t m, fw_column *out)
+{
+	fw_buf b = FW_BUF_INIT;
+	size_t k = fw_rg_find(rg, name);
+	int rc = 0;
+
+	if (k == (size_t)-1) {
+		fw_column_init(out, name, FW_TYPE_JSON);
+		for (uint32_t i = 0; i < m && rc == 0; i++)
+			rc = fw_column_append(out, FW_KIND_MISSING, NULL, 0);
+		return rc;
+	}
+	fw_rg_col *c = &rg->cols[k];
+	if (c->dec) {		/* decoded already: copied from it */
+		fw_column_init(out, name, c->type);
+		for (uint32_t i = 0; i < m && rc == 0; i++)
+			rc = rows[i] < c->dec->n ? fw_column_append_rows(out, c->dec, rows[i], 1) :
+			    fw_error_set(FW_EINVALID, "row %u past the column", rows[i]);
+		if (rc < 0)
+			fw_column_release(out);
+		return rc;
+	}
+	if ((rc = fw_obj_get(os, &b, &c->oid, "col")) == 0 &&
+	    (rc = fw_column_decode_rows(out, c->name, c->type, b.data, b.len, rg->n, rows, m)) < 0 &&
+	    rc == FW_ECORRUPT) {
+		char hex[FW_OID_HEXSZ + 1];
+		fw_oid_tohex(hex, &c->oid);
+		fw_error_wrap(rc, "column object %s", hex);
+	}
+	fw_buf_release(&b);
+	return rc;
+}
+
+int
 fw_rg_select(fw_objstore *os, fw_rg *rg, const struct fw_filter *f, uint8_t **match,
     int *by_stats)
 {

@@ -98,6 +98,16 @@ int fw_column_encode(const fw_column *c, fw_buf *out);
 int fw_column_decode(fw_column *c, const char *name, fw_type type,
     const void *bytes, size_t len);
 
+/* Rows rows[0..m) (ascending, each under n) of the column object in bytes,
+ * which must hold n rows, decoded into c (which it initialises) as m rows
+ * in that order: what fw_column_decode and copying those rows would give.
+ * Where every row has one kind and one payload length it puts together only
+ * those rows (front-coded ones walked up to the last of them, no row
+ * stored but these); otherwise it decodes the whole column. A diff that
+ * prints the ids of two records of a row group needs no more. */
+int fw_column_decode_rows(fw_column *c, const char *name, fw_type type, const void *bytes,
+    size_t len, uint32_t n, const uint32_t *rows, uint32_t m);
+
 /* Row r of x and of y hold the same value (kind and bytes); NULL stands
  * for a column the row group does not have (every row MISSING). Inline:
  * diffs and merges run it over every row of the columns they compare. */

@@ -168,7 +168,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				fw_column_release(&d);
 			}
+			/* the first, middle and last rows alone: those rows */
+			uint32_t rows[3] = { 0, c.n / 2, c.n ? c.n - 1 : 0 }, m = 0;
+			uint32_t pick[3];
+			for (int k = 0; k < 3 && c.n; k++)
+				if (m == 0 || rows[k] > pick[m - 1])
+					pick[m++] = rows[k];
+			if (fw_column_decode_rows(&d, "x", FW_TYPE_JSON, data, size, c.n, pick, m) != 0)
+				abort();
+			for (uint32_t k = 0; k < m; k++) {
+				uint32_t r = pick[k], l = c.off[r + 1] - c.off[r];
+				if (d.kind[k] != c.kind[r] || d.off[k + 1] - d.off[k] != l ||
+				    memcmp(d.data + d.off[k], c.data + c.off[r], l) != 0)
+					abort();
+			}
+			fw_column_release(&d);
 			fw_column_release(&c);
+		} else {
+			/* refused whole: no row read past the bytes either */
+			fw_column d;
+			uint32_t first = 0;
+			if (fw_column_decode_rows(&d, "x", FW_TYPE_JSON, data, size, 1 + (uint32_t)(size % 64),
+			    &first, 1) == 0)
+				fw_column_release(&d);
 		}
 		break;
 	}

@@ -453,6 +453,111 @@ test_column_uniform(void)
 	}
 }
 
+/* Rows ra[0..m) of full, copied: what fw_column_decode_rows must give. */
+static int
+rows_match(const fw_column *full, const fw_column *got, const uint32_t *ra, uint32_t m)
+{
+	if (got->n != m)
+		return 0;
+	for (uint32_t k = 0; k < m; k++) {
+		uint32_t r = ra[k], l = full->off[r + 1] - full->off[r];
+		if (got->kind[k] != full->kind[r] || got->off[k + 1] - got->off[k] != l ||
+		    memcmp(got->data + got->off[k], full->data + full->off[r], l) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * fw_column_decode_rows gives the rows a whole decode gives, for each
+ * encoding it reads in part (front-coded ids of one length up to 16 bytes,
+ * walked to the last row asked, down to the last rows whose suffixes end
+ * the object; one length not front-coded, read in place) and those it
+ * decodes whole; a damaged object is refused exactly when the whole decode
+ * refuses it.
+ */
+void
+test_column_decode_rows(void)
+{
+	static const char *const shapes[] = { "seq", "seq16", "hex", "mixed", "long", "dup16" };
+	enum { N = 2000 };
+
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		const char *sh = shapes[s];
+		fw_column c, full, got;
+		fw_buf enc = FW_BUF_INIT;
+		char v[64];
+
+		fw_column_init(&c, "id", FW_TYPE_STR);
+		for (int i = 0; i < N; i++) {
+			fw_kind kind = FW_KIND_STRING;
+			int len;
+			unsigned h = (unsigned)i * 2654435761u;
+			if (strcmp(sh, "seq") == 0)
+				len = snprintf(v, sizeof(v), "r%07d", i);
+			else if (strcmp(sh, "seq16") == 0)
+				len = snprintf(v, sizeof(v), "trajectory-%05d", i);
+			else if (strcmp(sh, "hex") == 0)
+				len = snprintf(v, sizeof(v), "%08x%08x%04x", h, h ^ 0x9e3779b9u, i);
+			else if (strcmp(sh, "mixed") == 0) {
+				len = snprintf(v, sizeof(v), i % 3 ? "run-%d" : "run-%06d", i);
+				kind = i % 17 == 0 ? FW_KIND_NULL : FW_KIND_STRING;
+			} else if (strcmp(sh, "long") == 0)
+				len = snprintf(v, sizeof(v), "/data/runs/2026-11-21/agent-%08d", i);
+			else
+				len = snprintf(v, sizeof(v), "sixteen-bytes-%02d", i / 50);
+			CHECK_OK(fw_column_append(&c, kind, v, (size_t)len));
+		}
+		CHECK_OK(fw_column_encode(&c, &enc));
+		CHECK_OK(fw_column_decode(&full, "id", FW_TYPE_STR, enc.data, enc.len));
+		/* subsets: the first row, the last, the last few, a sparse
+		 * spread, every row */
+		uint32_t sets[5][N], ns[5] = { 1, 1, 5, 0, N };
+		sets[0][0] = 0;
+		sets[1][0] = N - 1;
+		for (uint32_t k = 0; k < 5; k++)
+			sets[2][k] = N - 5 + k;
+		for (uint32_t r = 3; r < N; r += 97)
+			sets[3][ns[3]++] = r;
+		for (uint32_t r = 0; r < N; r++)
+			sets[4][r] = r;
+		for (int t = 0; t < 5; t++) {
+			CHECK_OK(fw_column_decode_rows(&got, "id", FW_TYPE_STR, enc.data, enc.len, N,
+			    sets[t], ns[t]));
+			CHECK_MSG(rows_match(&full, &got, sets[t], ns[t]), "%s: set %d", sh, t);
+			fw_column_release(&got);
+		}
+		/* a row count other than the object's, and rows out of order */
+		CHECK_INT(fw_column_decode_rows(&got, "id", FW_TYPE_STR, enc.data, enc.len, N + 1,
+		    sets[3], ns[3]), FW_ECORRUPT);
+		uint32_t bad[2] = { 5, 5 };
+		CHECK_INT(fw_column_decode_rows(&got, "id", FW_TYPE_STR, enc.data, enc.len, N,
+		    bad, 2), FW_EINVALID);
+		/* damage: refused exactly when the whole decode refuses */
+		for (size_t at = 0; at < enc.len; at += 1 + enc.len / 200) {
+			fw_column d;
+			enc.data[at] ^= 0x21;
+			int rw = fw_column_decode(&d, "id", FW_TYPE_STR, enc.data, enc.len);
+			int rr = fw_column_decode_rows(&got, "id", FW_TYPE_STR, enc.data, enc.len, N,
+			    sets[3], ns[3]);
+			if (rw == 0 && d.n != N)
+				rw = FW_ECORRUPT;	/* decode_rows is told N */
+			CHECK_MSG((rw == 0) == (rr == 0), "%s: byte %zu: whole %d, rows %d", sh, at,
+			    rw, rr);
+			if (rw == 0 && rr == 0)
+				CHECK_MSG(rows_match(&d, &got, sets[3], ns[3]), "%s: byte %zu", sh, at);
+			if (rw == 0)
+				fw_column_release(&d);
+			if (rr == 0)
+				fw_column_release(&got);
+			enc.data[at] ^= 0x21;
+		}
+		fw_column_release(&c);
+		fw_column_release(&full);
+		fw_buf_release(&enc);
+	}
+}
+
 /* The statistics' sum is the sum of the numbers added in row order as
  * doubles, whatever mix of short integers (summed as integers while that is
  * exact), long integers, decimals and negatives the column holds, and the
