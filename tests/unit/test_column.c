@@ -286,7 +286,7 @@ test_column_prefixed(void)
 				    "/data/trajectories/swe-agent/marshmallow-code/run-%d/step-%d.json",
 				    i / 10, i % 10);
 			else if (strcmp(sh, "dups") == 0)
-				vl = (size_t)snprintf(v, sizeof(v), i % 4 ? "the same value, %d" : "", i / 8);
+				vl = i % 4 ? (size_t)snprintf(v, sizeof(v), "the same value, %d", i / 8) : 0;
 			else if (strcmp(sh, "shrink") == 0)	/* each row a prefix of the one before */
 				vl = (size_t)snprintf(v, sizeof(v), "%.*s", 40 - i % 40,
 				    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF");
