@@ -606,7 +606,13 @@ fw_corpus_lock(fw_store *s, const char *corpus, int *fd)
 			    "staged, try again", corpus);
 		return fw_error_errno("cannot lock %s", path);
 	}
-	return 0;
+	/* whoever takes the lock writes: an older store's format goes up */
+	int rc = fw_store_upgrade(s);
+	if (rc < 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
 }
 
 static int

@@ -14,6 +14,7 @@ struct fw_store {
 	char *dir;		/* .fw */
 	git_repository *repo;
 	fw_objstore *os;
+	int format;		/* config.yaml's, FW_STORE_FORMAT once upgraded */
 };
 
 /* Converts the last libgit2 error into an fw error prefixed with what. */

@@ -752,7 +752,8 @@ fw_stage_add(fw_store *s, fw_stage_result *res, const char *corpus,
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.cv, NULL);
 	memset(res, 0, sizeof(*res));
-	if ((rc = branch_schema(s, corpus, &branch, &schema)) < 0)
+	if ((rc = branch_schema(s, corpus, &branch, &schema)) < 0 ||
+	    (rc = fw_store_upgrade(s)) < 0)	/* staging writes column objects */
 		goto done;
 	if ((rc = seg_begin(s, &w, corpus, branch.data, fw_now_ns())) < 0)
 		goto done;

@@ -2,6 +2,7 @@
 #include "fw/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -257,6 +258,63 @@ check_config(const char *dir, fw_store_config *cfg)
 }
 
 int
+fw_store_upgrade(fw_store *s)
+{
+	char p[PATH_MAX + 32], tmp[PATH_MAX + 64];
+	fw_buf b = FW_BUF_INIT, out = FW_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	int rc = 0, fd = -1, done = 0;
+	FILE *f;
+
+	if (s->format >= FW_STORE_FORMAT)
+		return 0;
+	snprintf(p, sizeof(p), "%s/config.yaml", s->dir);
+	if ((f = fopen(p, "r")) == NULL)
+		return fw_error_errno("cannot read %s", p);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && rc == 0)
+		rc = fw_buf_add(&b, chunk, n);
+	if (rc == 0 && ferror(f))
+		rc = fw_error_errno("cannot read %s", p);
+	fclose(f);
+	/* The top-level "format:" line becomes this format; every other line
+	 * (comments, compression_level, keys of later versions) stays. */
+	for (size_t at = 0; rc == 0 && at < b.len;) {
+		const char *line = b.data + at, *nl = memchr(line, '\n', b.len - at);
+		size_t len = nl ? (size_t)(nl - line) + 1 : b.len - at;
+		if (!done && len >= 7 && memcmp(line, "format:", 7) == 0) {
+			char v[32];
+			snprintf(v, sizeof(v), "format: %d\n", FW_STORE_FORMAT);
+			rc = fw_buf_adds(&out, v);
+			done = 1;
+		} else {
+			rc = fw_buf_add(&out, line, len);
+		}
+		at += len;
+	}
+	if (rc == 0 && !done)
+		rc = fw_error_set(FW_ECORRUPT, "%s: no format line to upgrade", p);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", p, (long)getpid());
+	if (rc == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		rc = fw_error_errno("cannot create %s", tmp);
+	if (rc == 0 && (write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) < 0))
+		rc = fw_error_errno("cannot write %s", tmp);
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = fw_error_errno("cannot write %s", tmp);
+	if (rc == 0 && rename(tmp, p) < 0)
+		rc = fw_error_errno("cannot replace %s", p);
+	if (rc == 0)
+		rc = fw_fsync_dir(s->dir);
+	if (fd >= 0 && rc < 0)
+		unlink(tmp);
+	if (rc == 0)
+		s->format = FW_STORE_FORMAT;
+	fw_buf_release(&b);
+	fw_buf_release(&out);
+	return rc;
+}
+
+int
 fw_store_open(fw_store **out, const char *dir)
 {
 	char cur[PATH_MAX], p[PATH_MAX + 32];
@@ -315,6 +373,7 @@ fw_store_open(fw_store **out, const char *dir)
 	if ((rc = fw_objstore_open_local(&s->os, p)) < 0)
 		goto fail;
 	fw_objstore_set_level(s->os, cfg.level);
+	s->format = cfg.format;
 	*out = s;
 	return 0;
 fail:

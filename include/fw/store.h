@@ -28,8 +28,16 @@ int fw_store_init(const char *dir);
 int fw_store_open(fw_store **out, const char *dir);
 void fw_store_close(fw_store *s);
 
-/* The store format this fw reads and writes (.fw/config.yaml "format"). */
-#define FW_STORE_FORMAT 1
+/* The store format this fw writes (.fw/config.yaml "format"); it reads
+ * every one up to it. 2: column objects may be front-coded (version 3),
+ * which an fw of format 1 cannot read. A store of format 1 is marked 2
+ * when this fw first writes to it (fw_store_upgrade), so that an older fw
+ * refuses it by its format rather than failing on an object. */
+#define FW_STORE_FORMAT 2
+
+/* Marks a store of an older format as FW_STORE_FORMAT before a write:
+ * rewrites config.yaml's format line (atomically, the rest kept) once. */
+int fw_store_upgrade(fw_store *s);
 
 typedef struct fw_store_config {
 	int format;		/* "format": the store format */

@@ -86,10 +86,11 @@ expect_eq "FW_DIR" "$(cd / && FW_DIR="$T" "$FW" cat sft | wc -l)" 3
 expect_fail "outside a store" 1 "not in an fw store" sh -c "cd / && '$FW' cat sft"
 
 # .fw/config.yaml: a newer store format is refused, a broken file is named,
-# a missing one (fw init killed before writing it) is format 1
+# a missing one (fw init killed before writing it) is this fw's format
+expect_eq "a new store is of format 2" "$(grep '^format:' .fw/config.yaml)" "format: 2"
 cp .fw/config.yaml config.keep
-printf 'format: 2\n' >.fw/config.yaml
-expect_fail "a newer store format" 1 "has format 2, newer than this fw (format 1)" "$FW" corpus list
+printf 'format: 3\n' >.fw/config.yaml
+expect_fail "a newer store format" 1 "has format 3, newer than this fw (format 2)" "$FW" corpus list
 printf 'format: [1\n' >.fw/config.yaml
 expect_fail "a broken config.yaml" 1 "config.yaml: line 2" "$FW" corpus list
 printf 'format: one\n' >.fw/config.yaml
@@ -104,6 +105,25 @@ for bad in 0 20 x -3 '[2]' ''; do
 	    "config.yaml: line 2: compression_level must be an integer from 1 to 19" "$FW" corpus list
 done
 cp config.keep .fw/config.yaml
+
+# A store of format 1 is read as it is and marked 2 when fw first writes to
+# it (its column objects may then be front-coded, which a format-1 fw cannot
+# read), its other lines kept
+mkdir upg
+"$FW" init upg >/dev/null
+"$FW" -C upg corpus create c >/dev/null
+printf '# mine\nformat: 1\ncompression_level: 3\nlater: [x]\n' >upg/.fw/config.yaml
+"$FW" -C upg corpus list >/dev/null
+"$FW" -C upg branch c@side >/dev/null
+expect_eq "reading and branching leave format 1" "$(grep '^format:' upg/.fw/config.yaml)" "format: 1"
+printf '{"id":"up1","text":"t"}\n' >up.jsonl
+check "an add to a format-1 store" "$FW" -C upg add c "$PWD/up.jsonl"
+expect_eq "the first write marks it format 2, the rest kept" "$(cat upg/.fw/config.yaml)" \
+    "$(printf '# mine\nformat: 2\ncompression_level: 3\nlater: [x]')"
+printf 'format: 1\n' >upg/.fw/config.yaml
+check "a commit to a format-1 store" "$FW" -C upg commit c -m up
+expect_eq "a commit marks it too" "$(cat upg/.fw/config.yaml)" "format: 2"
+expect_eq "and reads back" "$("$FW" -C upg cat c)" '{"id":"up1","text":"t"}'
 
 # compression_level is the zstd level of new objects: the same records take
 # less room at 19 than at 1, and read back the same
