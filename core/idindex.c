@@ -164,6 +164,9 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 	 * that tests can make the stores older versions left (asked at each
 	 * leaf: a getenv is nothing beside the leaf's SHA-256). */
 	int v1 = getenv("FW_TEST_IXL_V1") != NULL;
+	/* Test hook: new entries' checks not those of their ids (fw fsck
+	 * --full must notice; t0201). */
+	uint32_t bad = getenv("FW_TEST_BAD_IDCHECK") ? 1 : 0;
 	if ((rc = fw_buf_grow(&b, 11 + n * 20)) < 0)
 		return rc;
 	fw_buf_addc(&b, v1 ? 1 : IXL_VERSION);
@@ -180,7 +183,7 @@ ix_build(void *ctx, const fw_ptree_ent *ents, size_t n, const fw_ptree_edit *edi
 	/* A version-1 entry kept without a check stays without one (0): its
 	 * id is read where an edit needs it, as before. */
 	for (size_t i = 0; i < n && !v1; i++) {
-		uint32_t k = ents[i].edit >= 0 ? (uint32_t)edits[ents[i].edit].aux :
+		uint32_t k = ents[i].edit >= 0 ? (uint32_t)edits[ents[i].edit].aux ^ bad :
 		    ((struct ixl *)ents[i].src->user)->checks[ents[i].row];
 		fw_put_be32(v, k);
 		if ((rc = fw_buf_add(&b, v, 4)) < 0)

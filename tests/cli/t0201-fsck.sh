@@ -139,4 +139,29 @@ jq -r '.problem_lines[]' out.json | grep -q '^ref (in c@old): commit of c@old ca
 (cd s && FW_GC_GRACE=0 "$FW" gc >../out 2>../err)
 expect_eq "gc with a commit missing fails" "$?" 1
 grep -q 'nothing removed' err && ok || bad "gc: $(cat err)"
+
+# --full compares the id index's checks (the 4 bytes of each id's SHA-256
+# after its key's 8, which a commit compares instead of reading the stored
+# id) with the ids themselves: a store whose index was given other checks
+# passes without --full, which reads no id, and fails with it; one whose
+# leaves keep no checks (version 1) passes both
+for hook in FW_TEST_BAD_IDCHECK FW_TEST_IXL_V1; do
+	rm -rf ck && "$FW" init ck >/dev/null && "$FW" -C ck corpus create c >/dev/null
+	head -200 v1.jsonl >ck1.jsonl
+	(cd ck && "$FW" add c ../ck1.jsonl >/dev/null && "$FW" commit c -m one >/dev/null)
+	sed -n 201,300p v1.jsonl >ck2.jsonl
+	(cd ck && env "$hook=1" "$FW" add c ../ck2.jsonl >/dev/null &&
+	    env "$hook=1" "$FW" commit c -m two >/dev/null)
+	(cd ck && "$FW" fsck >/dev/null 2>../err)
+	expect_eq "$hook: fsck without --full: exit 0" "$?" 0
+	(cd ck && "$FW" fsck --full >/dev/null 2>../err)
+	rc=$?
+	if [ "$hook" = FW_TEST_BAD_IDCHECK ]; then
+		expect_eq "other id checks: fsck --full exits 1" "$rc" 1
+		grep -q "the id index's id checks differ from the ids of the data tree's records" err &&
+		    ok || bad "other id checks named: $(cat err)"
+	else
+		expect_eq "no id checks (version-1 leaves): fsck --full exits 0" "$rc" 0
+	fi
+done
 finish
