@@ -245,8 +245,8 @@ void fw_rg_release(fw_rg *rg);
 size_t fw_rg_find(const fw_rg *rg, const char *name);
 /* The decoded column of that name, or NULL when the row group has none. */
 int fw_rg_column(fw_objstore *os, fw_rg *rg, const char *name, fw_column **out);
-/* Rows rows[0..m) (ascending) of that column, as a column of m rows of
- * out's own (every row MISSING when the row group has none): from the
+/* Rows rows[0..m) (ascending) of that column, which the row group must
+ * have (FW_ENOTFOUND), as a column of m rows of out's own: from the
  * decoded column when there is one, else read and checked as
  * fw_rg_column does but put together only as far as those rows need
  * (fw_column_decode_rows); nothing is kept in rg. */

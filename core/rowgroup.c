@@ -303,12 +303,8 @@ fw_rg_column_rows(fw_objstore *os, fw_rg *rg, const char *name, const uint32_t *
 	size_t k = fw_rg_find(rg, name);
 	int rc = 0;
 
-	if (k == (size_t)-1) {
-		fw_column_init(out, name, FW_TYPE_JSON);
-		for (uint32_t i = 0; i < m && rc == 0; i++)
-			rc = fw_column_append(out, FW_KIND_MISSING, NULL, 0);
-		return rc;
-	}
+	if (k == (size_t)-1)
+		return fw_error_set(FW_ENOTFOUND, "no column '%s' in the row group", name);
 	fw_rg_col *c = &rg->cols[k];
 	if (c->dec) {		/* decoded already: copied from it */
 		fw_column_init(out, name, c->type);

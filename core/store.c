@@ -227,28 +227,42 @@ done:
 /* Refuses a store written by a newer fw. A store without config.yaml (an
  * fw init killed before writing it) is of this format: everything else it
  * needs is there. */
+/* config.yaml of dir (p, its path) into b, at most about 1 MiB: 0, 1 when
+ * there is none, <0 on an error. */
 static int
-check_config(const char *dir, fw_store_config *cfg)
+read_config(const char *dir, char p[PATH_MAX + 32], fw_buf *b)
 {
-	char p[PATH_MAX + 32];
-	fw_buf b = FW_BUF_INIT;
 	char chunk[4096];
 	size_t n;
 	int rc = 0;
 	FILE *f;
 
-	cfg->format = FW_STORE_FORMAT;
-	cfg->level = FW_OBJ_LEVEL_DEFAULT;
-	snprintf(p, sizeof(p), "%s/config.yaml", dir);
+	snprintf(p, PATH_MAX + 32, "%s/config.yaml", dir);
 	if ((f = fopen(p, "r")) == NULL)
-		return errno == ENOENT ? 0 : fw_error_errno("cannot read %s", p);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (1u << 20))
-		if ((rc = fw_buf_add(&b, chunk, n)) < 0)
+		return errno == ENOENT ? 1 : fw_error_errno("cannot read %s", p);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b->len < (1u << 20))
+		if ((rc = fw_buf_add(b, chunk, n)) < 0)
 			break;
 	if (rc == 0 && ferror(f))
 		rc = fw_error_errno("cannot read %s", p);
 	fclose(f);
-	if (rc == 0 && (rc = fw_store_config_parse(b.data ? b.data : "", b.len, cfg)) < 0)
+	return rc;
+}
+
+static int
+check_config(const char *dir, fw_store_config *cfg)
+{
+	char p[PATH_MAX + 32];
+	fw_buf b = FW_BUF_INIT;
+	int rc;
+
+	cfg->format = FW_STORE_FORMAT;
+	cfg->level = FW_OBJ_LEVEL_DEFAULT;
+	if ((rc = read_config(dir, p, &b)) != 0) {
+		fw_buf_release(&b);
+		return rc < 0 ? rc : 0;
+	}
+	if ((rc = fw_store_config_parse(b.data ? b.data : "", b.len, cfg)) < 0)
 		rc = fw_error_wrap(FW_ECORRUPT, "%s", p);
 	else if (rc == 0 && cfg->format > FW_STORE_FORMAT)
 		rc = fw_error_set(FW_EINVALID, "the store in %s has format %d, newer than this fw "
@@ -262,21 +276,13 @@ fw_store_upgrade(fw_store *s)
 {
 	char p[PATH_MAX + 32], tmp[PATH_MAX + 64];
 	fw_buf b = FW_BUF_INIT, out = FW_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	int rc = 0, fd = -1, done = 0;
-	FILE *f;
+	int rc, fd = -1, done = 0;
 
 	if (s->format >= FW_STORE_FORMAT)
 		return 0;
-	snprintf(p, sizeof(p), "%s/config.yaml", s->dir);
-	if ((f = fopen(p, "r")) == NULL)
-		return fw_error_errno("cannot read %s", p);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && rc == 0)
-		rc = fw_buf_add(&b, chunk, n);
-	if (rc == 0 && ferror(f))
-		rc = fw_error_errno("cannot read %s", p);
-	fclose(f);
+	/* a store of an older format was opened with its config.yaml */
+	if ((rc = read_config(s->dir, p, &b)) > 0)
+		rc = fw_error_set(FW_ENOTFOUND, "%s is gone", p);
 	/* The top-level "format:" line becomes this format; every other line
 	 * (comments, compression_level, keys of later versions) stays. */
 	for (size_t at = 0; rc == 0 && at < b.len;) {
